@@ -1,0 +1,129 @@
+# pam_vivo - build, install, test.
+#
+#   make                build/pam_vivo.so, build/vivo-helper, build/vivo-enroll
+#   make check          unit tests, then the integration tests (root: private
+#                       pcscd + virtual implants + the real libpam)
+#   make demo           set everything up and show a real PAM authentication
+#   make install        DESTDIR, PREFIX (default /usr/local), PAMDIR
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSCONFDIR ?= /etc
+MULTIARCH  ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || \
+                $(CC) -dumpmachine)
+PAMDIR     ?= /lib/$(MULTIARCH)/security
+HELPER_PATH = $(LIBEXECDIR)/pam_vivo/vivo-helper
+
+CC       ?= cc
+PKGS      = libpcsclite libcrypto libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+# Debian's hardening flags (dpkg-buildflags with hardening=+all), plus ours.
+OPT      ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+            -Wstrict-prototypes -Wpointer-arith -Wvla
+HARDEN    = -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+            -D_FORTIFY_SOURCE=2 -Werror=format-security
+CFLAGS   ?= $(OPT)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
+LDHARDEN  = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+LDHARDEN   += -fsanitize=address,undefined
+endif
+
+B = build
+LIB_SRC  = $(wildcard helper/lib/*.c)
+LIB_OBJ  = $(LIB_SRC:helper/lib/%.c=$(B)/lib/%.o)
+MOD_LIB_OBJ = $(B)/mod/proto.o $(B)/mod/util.o
+HDRS     = $(wildcard helper/lib/*.h)
+
+all: $(B)/pam_vivo.so $(B)/vivo-helper $(B)/vivo-enroll
+
+# Rebuild the module when the compiled-in helper path changes.
+$(B)/helper-path.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(HELPER_PATH)' | cmp -s - $@ || echo '$(HELPER_PATH)' > $@
+
+$(B)/lib/%.o: helper/lib/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/libvivo.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# The module: PIC, libc + libpam only, two exported symbols.
+$(B)/mod/%.o: helper/lib/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/mod/pam_vivo.o: pam_vivo/pam_vivo.c $(HDRS) $(B)/helper-path.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden \
+	    -DVIVO_HELPER_PATH='"$(HELPER_PATH)"' -c $< -o $@
+
+$(B)/pam_vivo.so: $(B)/mod/pam_vivo.o $(MOD_LIB_OBJ) pam_vivo/pam_vivo.map
+	$(CC) -shared $(ALL_CFLAGS) $(LDHARDEN) -Wl,--no-undefined \
+	    -Wl,--version-script=pam_vivo/pam_vivo.map \
+	    -o $@ $(B)/mod/pam_vivo.o $(MOD_LIB_OBJ) -lpam $(LDFLAGS)
+
+$(B)/vivo-helper: helper/vivo-helper.c $(B)/libvivo.a
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
+	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+
+$(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
+	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+
+# ---- tests ---------------------------------------------------------------
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libvivo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
+	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+
+$(B)/tests/pamdrive: tests/tools/pamdrive.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< -lpam $(LDFLAGS)
+
+$(B)/tests/exports: tests/tools/exports.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< -ldl $(LDFLAGS)
+
+TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+check: all $(UNIT_BIN) $(TEST_TOOLS)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+	@sh tests/run-integration.sh
+
+demo:
+	@sh tests/demo.sh
+
+# ---- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR)/pam_vivo \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/security
+	install -m 0644 $(B)/pam_vivo.so $(DESTDIR)$(PAMDIR)/pam_vivo.so
+	install -m 0755 $(B)/vivo-helper $(DESTDIR)$(HELPER_PATH)
+	install -m 0755 $(B)/vivo-enroll $(DESTDIR)$(BINDIR)/vivo-enroll
+	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_vivo.conf || \
+	    install -m 0644 conf/pam_vivo.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/security/pam_vivo.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_vivo.so $(DESTDIR)$(HELPER_PATH) \
+	    $(DESTDIR)$(BINDIR)/vivo-enroll
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check unit demo install uninstall clean FORCE

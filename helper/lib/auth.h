@@ -1,0 +1,65 @@
+/*
+ * auth.h - one authentication, exactly as the helper does it (the
+ * enrollment tool's `test` runs the same code).
+ */
+#ifndef VIVO_AUTH_H
+#define VIVO_AUTH_H
+
+#include "config.h"
+#include "proto.h"
+#include "store.h"
+
+#include <pwd.h>
+
+/* Both stores of one user, as loaded. */
+struct vivo_enrollments {
+	struct vivo_store sys;        /* <store>/<user> */
+	struct vivo_store usr;        /* ~/.config/pam_vivo/implants */
+	char sys_path[VIVO_PATH_MAX];
+	char usr_path[VIVO_PATH_MAX]; /* "" when user_store is off */
+};
+
+/*
+ * Load the user's enrollments from the system store and, when the config
+ * enables it, the user store (read with the user's credentials). A missing
+ * file is an empty store. Returns VIVO_R_OK, VIVO_R_UNSAFE (unsafe,
+ * unreadable or corrupt: never read as "no enrollment") or
+ * VIVO_R_INTERNAL, with `reason`.
+ */
+int vivo_enrollments_load(const struct vivo_config *c, const char *user,
+    struct vivo_enrollments *en, char *reason, size_t reasonsz);
+
+/* Temporarily take the user's identity (a no-op unless we are root). */
+struct vivo_priv {
+	int dropped;
+	uid_t euid;
+	gid_t egid;
+	int ngroups;
+	gid_t groups[256];
+};
+int vivo_priv_drop(struct vivo_priv *p, const struct passwd *pw);
+void vivo_priv_regain(struct vivo_priv *p); /* aborts if it cannot */
+
+/* Look a user up (getpwnam_r into caller storage). 0 / -1. */
+int vivo_getpw(const char *user, struct passwd *pw, char *buf, size_t bufsz);
+
+struct vivo_auth {
+	/* in */
+	const struct vivo_config *cfg;
+	const char *user;
+	unsigned timeout; /* seconds to wait for a tap */
+	int remote;       /* PAM_RHOST was set */
+	/* called once when the helper is ready for the tap */
+	void (*on_wait)(void *arg, unsigned timeout, size_t nreaders);
+	void *arg;
+	/* out */
+	uint32_t result;                 /* enum vivo_result */
+	char reason[VIVO_TEXT_MAX];      /* for the log: never secrets */
+	char text[VIVO_TEXT_MAX];        /* for the person, may be "" */
+	char label[VIVO_LABEL_MAX + 1];  /* on success */
+	const char *method;              /* on success */
+};
+
+void vivo_authenticate(struct vivo_auth *a);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * card.h - talking to a connected chip through a small table of functions,
+ * so that the method code runs over PC/SC in the product and over a fake
+ * transport in unit tests (the way libfido2 puts its transports behind
+ * fido_dev_io_t).
+ */
+#ifndef VIVO_CARD_H
+#define VIVO_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors of card operations (negative). */
+#define VIVO_CARD_ECOMM (-1)   /* transport failed, card gone: try another tap */
+#define VIVO_CARD_EPROTO (-2)  /* the chip answered nonsense */
+#define VIVO_CARD_ENOTSUP (-3) /* the chip refused (a status word) */
+
+#define VIVO_RAPDU_MAX (65536 + 2) /* longest R-APDU we accept */
+
+struct vivo_transport {
+	/* Send one C-APDU, receive one R-APDU (data ‖ SW1 SW2) into r (cap
+	 * *rlen, set to the length received). 0 or VIVO_CARD_ECOMM. */
+	int (*transmit)(void *h, const uint8_t *c, size_t clen, uint8_t *r,
+	    size_t *rlen);
+	void *h;
+};
+
+/*
+ * Exchange one APDU: data (at most `cap` bytes) and the status word.
+ * A reply shorter than 2 bytes or with more data than `cap` is
+ * VIVO_CARD_EPROTO. 0 / error.
+ */
+int vivo_apdu(const struct vivo_transport *t, const uint8_t *c, size_t clen,
+    uint8_t *data, size_t cap, size_t *dlen, uint16_t *sw);
+
+#endif

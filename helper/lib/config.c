@@ -1,0 +1,303 @@
+/*
+ * config.c - parse and load the configuration (see config.h, docs/config.md).
+ */
+#include "config.h"
+#include "file.h"
+#include "util.h"
+
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} method_names[] = {
+	{ "uid", VIVO_M_UID },
+	{ "hmac", VIVO_M_HMAC },
+	{ "u2f", VIVO_M_U2F },
+};
+
+unsigned
+vivo_method_from_name(const char *name)
+{
+	for (size_t i = 0; i < VIVO_NELEM(method_names); i++)
+		if (strcmp(name, method_names[i].name) == 0)
+			return method_names[i].bit;
+	return 0;
+}
+
+const char *
+vivo_method_name(unsigned m)
+{
+	for (size_t i = 0; i < VIVO_NELEM(method_names); i++)
+		if (m == method_names[i].bit)
+			return method_names[i].name;
+	return "?";
+}
+
+void
+vivo_config_defaults(struct vivo_config *c)
+{
+	char host[200];
+
+	memset(c, 0, sizeof(*c));
+	c->timeout = 15;
+	c->methods = VIVO_M_U2F | VIVO_M_HMAC;
+	(void)vivo_strlcpy(c->store, VIVO_STORE_DEFAULT, sizeof(c->store));
+	if (gethostname(host, sizeof(host)) != 0)
+		(void)vivo_strlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	snprintf(c->appid, sizeof(c->appid), "pam://%s", host);
+	c->check_counter = 1;
+}
+
+/*
+ * libconfig 1.5 processes `@include "file"` lines while parsing (it cannot
+ * be switched off before 1.7): refuse any text that has one, so a config
+ * or enrollment file can never pull in another file.
+ */
+int
+vivo_text_has_include(const char *text)
+{
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "@include", 8) == 0)
+			return 1;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Parse `text` with libconfig into cfg (initialised by the caller). */
+int
+vivo_libconfig_parse(config_t *cfg, const char *text, char *err, size_t errlen)
+{
+	if (vivo_text_has_include(text)) {
+		snprintf(err, errlen, "@include is not allowed");
+		return -1;
+	}
+	if (config_read_string(cfg, text) != CONFIG_TRUE) {
+		snprintf(err, errlen, "line %d: %s", config_error_line(cfg),
+		    config_error_text(cfg) ? config_error_text(cfg) : "syntax error");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_bool(config_setting_t *s, int *out, char *err, size_t errlen)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		snprintf(err, errlen, "%s: expected true or false",
+		    config_setting_name(s));
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+get_string(config_setting_t *s, char *out, size_t cap, char *err, size_t errlen)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    (v = config_setting_get_string(s)) == NULL) {
+		snprintf(err, errlen, "%s: expected a string", config_setting_name(s));
+		return -1;
+	}
+	if (vivo_strlcpy(out, v, cap) != 0) {
+		snprintf(err, errlen, "%s: too long", config_setting_name(s));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_u2f(config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
+{
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "u2f: expected a group { ... }");
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		if (strcmp(name, "appid") == 0) {
+			if (get_string(s, c->appid, sizeof(c->appid), err, errlen))
+				return -1;
+			if (c->appid[0] == '\0') {
+				snprintf(err, errlen, "u2f.appid: empty");
+				return -1;
+			}
+		} else if (strcmp(name, "check_counter") == 0) {
+			if (get_bool(s, &c->check_counter, err, errlen))
+				return -1;
+		} else {
+			snprintf(err, errlen, "u2f.%s: unknown setting", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_list(config_setting_t *s, char *err, size_t errlen)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		snprintf(err, errlen, "%s: expected [ \"...\", ... ]",
+		    config_setting_name(s));
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			snprintf(err, errlen, "%s: every element must be a string",
+			    config_setting_name(s));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
+    size_t errlen)
+{
+	const char *name = config_setting_name(s);
+
+	if (strcmp(name, "timeout") == 0) {
+		int v;
+		if (config_setting_type(s) != CONFIG_TYPE_INT ||
+		    (v = config_setting_get_int(s)) < 1 || v > VIVO_TIMEOUT_MAX) {
+			snprintf(err, errlen, "timeout: expected 1..%d seconds",
+			    VIVO_TIMEOUT_MAX);
+			return -1;
+		}
+		c->timeout = (unsigned)v;
+	} else if (strcmp(name, "readers") == 0) {
+		int n;
+		if (parse_list(s, err, errlen))
+			return -1;
+		if ((n = config_setting_length(s)) > VIVO_READERS_MAX) {
+			snprintf(err, errlen, "readers: at most %d", VIVO_READERS_MAX);
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			const char *v = config_setting_get_string_elem(s, i);
+			if (v[0] == '\0' ||
+			    vivo_strlcpy(c->readers[i], v, sizeof(c->readers[i]))) {
+				snprintf(err, errlen, "readers: empty or too long name");
+				return -1;
+			}
+		}
+		c->nreaders = (size_t)n;
+	} else if (strcmp(name, "methods") == 0) {
+		if (parse_list(s, err, errlen))
+			return -1;
+		c->methods = 0;
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const char *v = config_setting_get_string_elem(s, i);
+			unsigned m = vivo_method_from_name(v);
+			if (m == 0) {
+				snprintf(err, errlen, "methods: unknown method \"%.32s\" "
+				    "(known: u2f, hmac, uid)", v);
+				return -1;
+			}
+			c->methods |= m;
+		}
+		if (c->methods == 0) {
+			snprintf(err, errlen, "methods: empty list");
+			return -1;
+		}
+	} else if (strcmp(name, "store") == 0) {
+		if (get_string(s, c->store, sizeof(c->store), err, errlen))
+			return -1;
+		if (c->store[0] != '/') {
+			snprintf(err, errlen, "store: must be an absolute path");
+			return -1;
+		}
+	} else if (strcmp(name, "user_store") == 0) {
+		return get_bool(s, &c->user_store, err, errlen);
+	} else if (strcmp(name, "allow_remote") == 0) {
+		return get_bool(s, &c->allow_remote, err, errlen);
+	} else if (strcmp(name, "u2f") == 0) {
+		return parse_u2f(s, c, err, errlen);
+	} else {
+		snprintf(err, errlen, "%.64s: unknown setting", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vivo_config_parse(const char *text, struct vivo_config *c, char *err,
+    size_t errlen)
+{
+	config_t cfg;
+	config_setting_t *root;
+	int ok = -1;
+
+	vivo_config_defaults(c);
+	config_init(&cfg);
+	if (vivo_libconfig_parse(&cfg, text, err, errlen) != 0)
+		goto out;
+	root = config_root_setting(&cfg);
+	for (int i = 0; i < config_setting_length(root); i++)
+		if (parse_setting(config_setting_get_elem(root, (unsigned)i), c,
+		    err, errlen) != 0)
+			goto out;
+	ok = 0;
+out:
+	config_destroy(&cfg);
+	return ok;
+}
+
+int
+vivo_config_load(const char *path, uid_t owner, struct vivo_config *c,
+    char *err, size_t errlen)
+{
+	int is_default = path == NULL || path[0] == '\0';
+	const char *p = is_default ? VIVO_CONFIG_DEFAULT : path;
+	const char *why;
+	char *text = NULL;
+	size_t len;
+	int r, ok = -1;
+
+	vivo_config_defaults(c);
+	if (p[0] != '/') {
+		snprintf(err, errlen, "config path must be absolute");
+		return -1;
+	}
+	r = vivo_file_read(p, owner, VIVO_CONFIG_MAX, &text, &len, &why);
+	if (r == VIVO_FILE_ENOENT && is_default)
+		return 0; /* no file: the defaults */
+	if (r != 0) {
+		snprintf(err, errlen, "%s: %s", p, why);
+		return -1;
+	}
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: contains a NUL byte", p);
+		goto out;
+	}
+	if (vivo_config_parse(text, c, err, errlen) == 0)
+		ok = 0;
+	else {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, errlen, "%s: %s", p, tmp);
+	}
+out:
+	free(text);
+	return ok;
+}

@@ -1,0 +1,65 @@
+/*
+ * config.h - /etc/security/pam_vivo.conf (libconfig format).
+ */
+#ifndef VIVO_CONFIG_H
+#define VIVO_CONFIG_H
+
+#include <libconfig.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define VIVO_CONFIG_DEFAULT "/etc/security/pam_vivo.conf"
+#define VIVO_STORE_DEFAULT "/etc/security/pam_vivo/users"
+#define VIVO_USER_STORE_REL ".config/pam_vivo/implants"
+#define VIVO_CONFIG_MAX (64 * 1024)
+#define VIVO_TIMEOUT_MAX 600
+#define VIVO_READERS_MAX 16
+
+enum vivo_method {
+	VIVO_M_UID = 1u << 0,
+	VIVO_M_HMAC = 1u << 1,
+	VIVO_M_U2F = 1u << 2,
+};
+
+struct vivo_config {
+	unsigned timeout;                  /* seconds to wait for a tap */
+	char readers[VIVO_READERS_MAX][128]; /* name substrings */
+	size_t nreaders;                   /* 0 = every reader */
+	unsigned methods;                  /* enum vivo_method bits */
+	char store[512];                   /* system store directory */
+	int user_store;                    /* also read ~/.config/pam_vivo/implants */
+	int allow_remote;                  /* accept requests with PAM_RHOST */
+	char appid[256];                   /* u2f application id */
+	int check_counter;                 /* u2f: counter must grow */
+};
+
+/* The defaults of design.md. */
+void vivo_config_defaults(struct vivo_config *c);
+
+/* Parse a config text. Unknown keys, wrong types and out-of-range values
+ * are errors. 0 / -1 with a message in err. */
+int vivo_config_parse(const char *text, struct vivo_config *c, char *err,
+    size_t errlen);
+
+/*
+ * Load `path` (NULL or "" = the default path). The file must be owned by
+ * root or by `owner` (the caller) and pass the checks of vivo_file_read.
+ * A missing default file means the defaults; a missing explicit file is an
+ * error. 0 / -1 with a message in err.
+ */
+int vivo_config_load(const char *path, uid_t owner, struct vivo_config *c,
+    char *err, size_t errlen);
+
+/* "uid" -> VIVO_M_UID, ...; 0 if unknown. */
+unsigned vivo_method_from_name(const char *name);
+const char *vivo_method_name(unsigned m);
+
+/* 1 if a line of text starts with @include (which libconfig 1.5 would
+ * follow: refused in every file we read). */
+int vivo_text_has_include(const char *text);
+
+/* config_read_string, refusing @include; err gets "line N: message". */
+int vivo_libconfig_parse(config_t *cfg, const char *text, char *err,
+    size_t errlen);
+
+#endif

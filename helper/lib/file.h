@@ -1,0 +1,49 @@
+/*
+ * file.h - reading root- or user-owned files safely, and rewriting them
+ * so that a crash, a kill -9 or a full disk leaves the old version intact.
+ */
+#ifndef VIVO_FILE_H
+#define VIVO_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Errors (negative). */
+#define VIVO_FILE_ENOENT (-2) /* the file does not exist */
+#define VIVO_FILE_EACCES (-3) /* exists but we may not read it */
+#define VIVO_FILE_UNSAFE (-4) /* symlink, not regular, bad owner/mode, bad parent */
+#define VIVO_FILE_EBIG (-5)   /* over the size cap */
+#define VIVO_FILE_EIO (-1)    /* anything else */
+
+/*
+ * Read `path` whole, NUL-terminated, into a malloc'd buffer. The file must
+ * be a regular file (not a symlink) owned by root or by `owner`, not
+ * group/world-writable, at most `cap` bytes; every parent directory must be
+ * owned by root or `owner` and not group/world-writable. On success *buf is
+ * the caller's (wipe and free it). `why` gets a short reason on failure.
+ */
+int vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
+    size_t *len, const char **why);
+
+/* Check the directories from dirname(path) up to "/" as above. */
+int vivo_file_check_parents(const char *path, uid_t owner, const char **why);
+
+/*
+ * Replace `path` with `data`: write a temp file in the same directory
+ * (O_CREAT|O_EXCL|O_NOFOLLOW, `mode`), fsync it, rename it over `path`,
+ * fsync the directory. On any failure the old file is untouched and the
+ * temp file is removed. 0 / -1 (errno set).
+ */
+int vivo_file_replace(const char *path, const void *data, size_t len,
+    mode_t mode);
+
+/* mkdir -p for the directories above `path` with `mode` (existing ones are
+ * left as they are). 0 / -1. */
+int vivo_file_mkparents(const char *path, mode_t mode);
+
+/* Take an exclusive flock on the directory holding `path`; returns the fd
+ * to pass to vivo_file_unlock, or -1. */
+int vivo_file_lock_dir(const char *path);
+void vivo_file_unlock(int fd);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * pcsc.c - see pcsc.h. Every call into pcsc-lite is here.
+ */
+#include "pcsc.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <winscard.h>
+
+#define PNP_READER "\\\\?PnP?\\Notification"
+#define READERS_MAX 16
+
+struct reader {
+	char name[128];
+	DWORD state;      /* last dwEventState seen (0 = never looked) */
+	int stale;        /* a chip was on it when first seen, not yet lifted */
+	DWORD first_count; /* event counter when the stale chip was seen */
+};
+
+struct vivo_pcsc {
+	SCARDCONTEXT ctx;
+	int have_ctx;
+	SCARDHANDLE card;
+	int have_card;
+	DWORD proto;
+	const struct vivo_config *cfg;
+	struct reader r[READERS_MAX];
+	size_t n;
+	DWORD pnp_state;
+	char *list; /* last SCardListReaders multi-string */
+};
+
+static int
+map_err(LONG rv)
+{
+	switch (rv) {
+	case SCARD_E_NO_SERVICE:
+	case SCARD_E_SERVICE_STOPPED:
+	case SCARD_E_NO_SMARTCARD: /* pcsc-lite answers this when the socket
+	                              is there but nobody serves it */
+		return VIVO_PCSC_ENOSERVICE;
+	case SCARD_E_TIMEOUT:
+		return VIVO_PCSC_ETIMEOUT;
+	default:
+		return VIVO_PCSC_EFAIL;
+	}
+}
+
+const char *
+vivo_pcsc_strerr(int e)
+{
+	switch (e) {
+	case VIVO_PCSC_ENOSERVICE: return "the smart card service (pcscd) is not running";
+	case VIVO_PCSC_ETIMEOUT: return "no implant was presented in time";
+	case VIVO_PCSC_ENOREADER: return "no NFC reader found";
+	case VIVO_PCSC_EFAIL: return "smart card service error";
+	default: return "unknown error";
+	}
+}
+
+int
+vivo_pcsc_new(vivo_pcsc_t **out, const struct vivo_config *c)
+{
+	vivo_pcsc_t *p;
+	LONG rv;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return VIVO_PCSC_EFAIL;
+	p->cfg = c;
+	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+	if (rv != SCARD_S_SUCCESS) {
+		vivo_dbg("%s: SCardEstablishContext: %s", __func__,
+		    pcsc_stringify_error(rv));
+		free(p);
+		return map_err(rv);
+	}
+	p->have_ctx = 1;
+	*out = p;
+	return 0;
+}
+
+void
+vivo_pcsc_free(vivo_pcsc_t **pp)
+{
+	vivo_pcsc_t *p;
+
+	if (pp == NULL || (p = *pp) == NULL)
+		return;
+	vivo_pcsc_disconnect(p);
+	if (p->have_ctx)
+		SCardReleaseContext(p->ctx);
+	free(p->list);
+	free(p);
+	*pp = NULL;
+}
+
+static int
+name_matches(const struct vivo_config *c, const char *name)
+{
+	if (c->nreaders == 0)
+		return 1;
+	for (size_t i = 0; i < c->nreaders; i++)
+		if (strstr(name, c->readers[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Refresh the reader list, keeping what we knew of readers still there. */
+static int
+relist(vivo_pcsc_t *p)
+{
+	struct reader old[READERS_MAX];
+	size_t oldn = p->n;
+	DWORD len = 0;
+	LONG rv;
+
+	memcpy(old, p->r, sizeof(old));
+	p->n = 0;
+	free(p->list);
+	p->list = NULL;
+	rv = SCardListReaders(p->ctx, NULL, NULL, &len);
+	if (rv == SCARD_E_NO_READERS_AVAILABLE)
+		return 0;
+	if (rv != SCARD_S_SUCCESS)
+		return map_err(rv);
+	if (len == 0 || len > 64 * 1024 || (p->list = calloc(1, len + 1)) == NULL)
+		return VIVO_PCSC_EFAIL;
+	rv = SCardListReaders(p->ctx, NULL, p->list, &len);
+	if (rv == SCARD_E_NO_READERS_AVAILABLE)
+		return 0;
+	if (rv != SCARD_S_SUCCESS)
+		return map_err(rv);
+	for (const char *s = p->list; *s != '\0' && p->n < READERS_MAX;
+	    s += strlen(s) + 1) {
+		struct reader *r = &p->r[p->n];
+		if (!name_matches(p->cfg, s) || strlen(s) >= sizeof(r->name))
+			continue;
+		memset(r, 0, sizeof(*r));
+		(void)vivo_strlcpy(r->name, s, sizeof(r->name));
+		for (size_t i = 0; i < oldn; i++)
+			if (strcmp(old[i].name, s) == 0)
+				*r = old[i];
+		p->n++;
+	}
+	return 0;
+}
+
+/* Apply a reader's new state; 1 if this is a fresh tap. */
+static int
+update(struct reader *r, DWORD ev)
+{
+	DWORD count = ev >> 16;
+	int first = r->state == 0;
+	int tap = 0;
+
+	if (ev & SCARD_STATE_PRESENT) {
+		if (first) {
+			r->stale = 1;
+			r->first_count = count;
+		} else if (!(ev & SCARD_STATE_MUTE) &&
+		    (!r->stale || count != r->first_count))
+			tap = 1;
+	} else if (ev & SCARD_STATE_EMPTY)
+		r->stale = 0;
+	r->state = ev ? ev : SCARD_STATE_UNAVAILABLE;
+	return tap;
+}
+
+int
+vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
+    void *arg, char *reader, size_t readersz)
+{
+	SCARD_READERSTATE st[READERS_MAX + 1];
+	int need_list = 1, told = 0, ever_reader = 0, r;
+
+	for (;;) {
+		int64_t left = deadline - vivo_now_ms();
+		size_t n;
+		LONG rv;
+
+		if (need_list) {
+			if ((r = relist(p)) != 0)
+				return r;
+			need_list = 0;
+			if (p->n > 0)
+				ever_reader = 1;
+		}
+		n = p->n;
+		memset(st, 0, sizeof(st));
+		for (size_t i = 0; i < n; i++) {
+			st[i].szReader = p->r[i].name;
+			st[i].dwCurrentState = p->r[i].state == 0 ?
+			    SCARD_STATE_UNAWARE : p->r[i].state & ~SCARD_STATE_CHANGED;
+		}
+		st[n].szReader = PNP_READER;
+		st[n].dwCurrentState = p->pnp_state;
+		if (!told) {
+			/* first look: every reader UNAWARE, answered at once */
+			left = 0;
+		} else if (left <= 0)
+			return ever_reader ? VIVO_PCSC_ETIMEOUT : VIVO_PCSC_ENOREADER;
+		rv = SCardGetStatusChange(p->ctx, (DWORD)left, st, (DWORD)n + 1);
+		if (rv == SCARD_E_TIMEOUT) {
+			if (!told) {
+				told = 1;
+				if (ready != NULL)
+					ready(arg, p->n);
+			}
+			continue;
+		}
+		if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_E_READER_UNAVAILABLE) {
+			need_list = 1;
+			continue;
+		}
+		if (rv != SCARD_S_SUCCESS) {
+			vivo_dbg("%s: SCardGetStatusChange: %s", __func__,
+			    pcsc_stringify_error(rv));
+			return map_err(rv);
+		}
+		for (size_t i = 0; i < n; i++) {
+			DWORD ev = st[i].dwEventState;
+			if (!(ev & SCARD_STATE_CHANGED) && p->r[i].state != 0)
+				continue;
+			if (ev & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE |
+			    SCARD_STATE_UNAVAILABLE)) {
+				need_list = 1;
+				p->r[i].state = SCARD_STATE_UNAVAILABLE;
+				p->r[i].stale = 1; /* whatever is on it when it
+				                      returns has not been lifted */
+				continue;
+			}
+			if (update(&p->r[i], ev) && told) {
+				vivo_dbg("%s: chip presented on \"%s\"", __func__,
+				    p->r[i].name);
+				return vivo_strlcpy(reader, p->r[i].name, readersz) == 0 ?
+				    0 : VIVO_PCSC_EFAIL;
+			}
+		}
+		if (st[n].dwEventState & SCARD_STATE_CHANGED) {
+			p->pnp_state = st[n].dwEventState & ~SCARD_STATE_CHANGED;
+			need_list = 1;
+		}
+		if (!told) {
+			told = 1;
+			if (ready != NULL)
+				ready(arg, p->n);
+		}
+	}
+}
+
+static int
+pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
+{
+	vivo_pcsc_t *p = h;
+	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ?
+	    SCARD_PCI_T0 : SCARD_PCI_T1;
+	DWORD n = (DWORD)*rlen;
+	LONG rv;
+
+	if (!p->have_card || clen > MAX_BUFFER_SIZE_EXTENDED)
+		return VIVO_CARD_ECOMM;
+	rv = SCardTransmit(p->card, pci, c, (DWORD)clen, NULL, r, &n);
+	if (rv != SCARD_S_SUCCESS) {
+		vivo_dbg("%s: SCardTransmit: %s", __func__, pcsc_stringify_error(rv));
+		return VIVO_CARD_ECOMM;
+	}
+	*rlen = n;
+	return 0;
+}
+
+int
+vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader, struct vivo_transport *t,
+    uint8_t *atr, size_t *atrlen)
+{
+	BYTE a[MAX_ATR_SIZE];
+	DWORD alen = sizeof(a), st, proto, namelen = 0;
+	LONG rv;
+
+	vivo_pcsc_disconnect(p);
+	rv = SCardConnect(p->ctx, reader, SCARD_SHARE_SHARED,
+	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
+	if (rv != SCARD_S_SUCCESS) {
+		vivo_dbg("%s: SCardConnect: %s", __func__, pcsc_stringify_error(rv));
+		return VIVO_CARD_ECOMM;
+	}
+	p->have_card = 1;
+	rv = SCardStatus(p->card, NULL, &namelen, &st, &proto, a, &alen);
+	if (rv != SCARD_S_SUCCESS || alen > *atrlen) {
+		vivo_pcsc_disconnect(p);
+		return VIVO_CARD_ECOMM;
+	}
+	memcpy(atr, a, alen);
+	*atrlen = alen;
+	t->transmit = pcsc_transmit;
+	t->h = p;
+	return 0;
+}
+
+void
+vivo_pcsc_disconnect(vivo_pcsc_t *p)
+{
+	if (p->have_card) {
+		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+		p->have_card = 0;
+	}
+}
+
+int
+vivo_pcsc_list(vivo_pcsc_t *p, const char **names, int *present, size_t cap,
+    size_t *n)
+{
+	SCARD_READERSTATE st[READERS_MAX];
+	LONG rv;
+	int r;
+
+	*n = 0;
+	if ((r = relist(p)) != 0)
+		return r;
+	memset(st, 0, sizeof(st));
+	for (size_t i = 0; i < p->n; i++) {
+		st[i].szReader = p->r[i].name;
+		st[i].dwCurrentState = SCARD_STATE_UNAWARE;
+	}
+	if (p->n > 0) {
+		rv = SCardGetStatusChange(p->ctx, 0, st, (DWORD)p->n);
+		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+			return map_err(rv);
+	}
+	for (size_t i = 0; i < p->n && i < cap; i++) {
+		names[i] = p->r[i].name;
+		present[i] = (st[i].dwEventState & SCARD_STATE_PRESENT) != 0;
+		(*n)++;
+	}
+	return 0;
+}

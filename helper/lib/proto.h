@@ -1,0 +1,100 @@
+/*
+ * proto.h - the module <-> helper messages (libc only; the module links it).
+ *
+ * On the wire, every message is
+ *     u32 length (big-endian, of what follows; 2 .. VIVO_MSG_MAX)
+ *     u8  version (VIVO_PROTO_VERSION)
+ *     u8  type
+ *     field*          field = u8 tag, u16 length (big-endian), bytes
+ * Strings carry no NUL; integers are u32 big-endian. A reader rejects an
+ * unknown version, type or tag, a duplicated tag, a missing required tag,
+ * an oversized field and trailing bytes. See docs/helper-protocol.md.
+ */
+#ifndef VIVO_PROTO_H
+#define VIVO_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIVO_PROTO_VERSION 1
+#define VIVO_MSG_MAX 4096 /* largest body (after the length word) */
+
+enum vivo_msg_type {
+	VIVO_MSG_AUTH = 1,   /* module -> helper: authenticate USER */
+	VIVO_MSG_WAIT = 2,   /* helper -> module: ready, waiting TIMEOUT s for a tap */
+	VIVO_MSG_RESULT = 3, /* helper -> module: the answer; the helper then exits */
+};
+
+enum vivo_tag {
+	VIVO_TAG_USER = 1,    /* string: the PAM user */
+	VIVO_TAG_CONFIG = 2,  /* string: config path ("" = the default) */
+	VIVO_TAG_TIMEOUT = 3, /* u32: seconds (AUTH: 0 = the config's) */
+	VIVO_TAG_FLAGS = 4,   /* u32: VIVO_FLAG_* */
+	VIVO_TAG_RESULT = 5,  /* u32: enum vivo_result */
+	VIVO_TAG_TEXT = 6,    /* string: for the person at the reader */
+	VIVO_TAG_REASON = 7,  /* string: for the log */
+	VIVO_TAG_LABEL = 8,   /* string: implant label (RESULT, on success) */
+	VIVO_TAG_METHOD = 9,  /* string: method name (RESULT, on success) */
+};
+
+#define VIVO_FLAG_DEBUG 0x1u  /* log the helper's steps */
+#define VIVO_FLAG_REMOTE 0x2u /* the PAM request carries PAM_RHOST */
+#define VIVO_FLAGS_KNOWN (VIVO_FLAG_DEBUG | VIVO_FLAG_REMOTE)
+
+/* What the helper concluded; the module maps it to a PAM code (the one
+ * table, pam_vivo/pam_vivo.c). */
+enum vivo_result {
+	VIVO_R_OK = 0,            /* a check just succeeded, state is durable */
+	VIVO_R_NO_ENROLLMENT = 1, /* the user has no usable enrollment */
+	VIVO_R_UNAVAILABLE = 2,   /* no reader/pcscd/tap, remote declined */
+	VIVO_R_AUTH_FAILED = 3,   /* a chip was presented and did not prove it */
+	VIVO_R_UNSAFE = 4,        /* enrollment unsafe, unreadable or corrupt */
+	VIVO_R_CONFIG = 5,        /* configuration invalid or unsafe */
+	VIVO_R_INTERNAL = 6,      /* anything else that went wrong */
+	VIVO_R_MAX = VIVO_R_INTERNAL
+};
+
+#define VIVO_PATH_MAX 1024
+#define VIVO_TEXT_MAX 512
+
+/* A decoded message; which fields are meaningful depends on `type`. */
+struct vivo_msg {
+	uint8_t type;
+	uint32_t present;                 /* bit (1 << tag) per field seen */
+	char user[VIVO_PATH_MAX];         /* longer than any valid user: the
+	                                     module validates, the helper too */
+	char config[VIVO_PATH_MAX];
+	uint32_t timeout;
+	uint32_t flags;
+	uint32_t result;
+	char text[VIVO_TEXT_MAX];
+	char reason[VIVO_TEXT_MAX];
+	char label[VIVO_TEXT_MAX];
+	char method[32];
+};
+
+/* Encode `m` (its `present` bits say which fields) into buf, with the
+ * length word. 0 / -1 (does not fit, or a field is not allowed for type). */
+int vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap,
+    size_t *len);
+
+/* Decode a body (the bytes after the length word). 0 / -1 with `err` set. */
+int vivo_msg_decode(const uint8_t *body, size_t len, struct vivo_msg *m,
+    const char **err);
+
+/* Helpers to fill a message. */
+void vivo_msg_init(struct vivo_msg *m, uint8_t type);
+int vivo_msg_set_str(struct vivo_msg *m, enum vivo_tag tag, const char *s);
+void vivo_msg_set_u32(struct vivo_msg *m, enum vivo_tag tag, uint32_t v);
+int vivo_msg_has(const struct vivo_msg *m, enum vivo_tag tag);
+
+/* Blocking I/O of one whole message on fd, bounded by an absolute
+ * monotonic deadline in ms (vivo_now_ms()); -1 deadline = no bound.
+ * Return 0, -1 on error/EOF/garbage, -2 on deadline. */
+int vivo_msg_write(int fd, const struct vivo_msg *m, int64_t deadline);
+int vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline,
+    const char **err);
+
+const char *vivo_result_str(uint32_t r);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * store.c - see store.h.
+ */
+#include "store.h"
+#include "file.h"
+
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Strictly YYYY-MM-DDTHH:MM:SSZ. */
+static int
+created_valid(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	if (strlen(s) != sizeof(pat) - 1)
+		return 0;
+	for (size_t i = 0; i < sizeof(pat) - 1; i++) {
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int
+hex_field(config_setting_t *g, const char *name, uint8_t *out, size_t want,
+    char *err, size_t errlen)
+{
+	const char *v;
+	size_t n;
+
+	if (config_setting_lookup_string(g, name, &v) != CONFIG_TRUE ||
+	    vivo_hex_decode(v, out, want, &n) != 0 || n != want) {
+		snprintf(err, errlen, "%s: expected %zu bytes of hex", name, want);
+		return -1;
+	}
+	return 0;
+}
+
+/* Only the listed names may appear in group g. */
+static int
+only_keys(config_setting_t *g, const char *const *names, size_t n, char *err,
+    size_t errlen)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const char *k = config_setting_name(config_setting_get_elem(g,
+		    (unsigned)i));
+		size_t j;
+		for (j = 0; j < n && strcmp(k, names[j]) != 0; j++)
+			;
+		if (j == n) {
+			snprintf(err, errlen, "unknown setting \"%.32s\"", k ? k : "?");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_uid(config_setting_t *g, struct vivo_uid_data *u, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "kdf", "iterations", "salt", "hash" };
+	const char *kdf;
+	int iter;
+
+	if (g == NULL || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "uid: missing group");
+		return -1;
+	}
+	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		return -1;
+	if (config_setting_lookup_string(g, "kdf", &kdf) != CONFIG_TRUE ||
+	    strcmp(kdf, "pbkdf2-sha256") != 0) {
+		snprintf(err, errlen, "uid.kdf: expected \"pbkdf2-sha256\"");
+		return -1;
+	}
+	if (config_setting_lookup_int(g, "iterations", &iter) != CONFIG_TRUE ||
+	    iter < VIVO_UID_ITER_MIN || iter > VIVO_UID_ITER_MAX) {
+		snprintf(err, errlen, "uid.iterations: out of range");
+		return -1;
+	}
+	u->iterations = (uint32_t)iter;
+	if (hex_field(g, "salt", u->salt, sizeof(u->salt), err, errlen) ||
+	    hex_field(g, "hash", u->hash, sizeof(u->hash), err, errlen))
+		return -1;
+	return 0;
+}
+
+static int
+parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "label", "method", "created", "uid" };
+	const char *label, *method, *created;
+
+	memset(e, 0, sizeof(*e));
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "expected a group { ... }");
+		return -1;
+	}
+	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		return -1;
+	if (config_setting_lookup_string(g, "label", &label) != CONFIG_TRUE ||
+	    !vivo_label_valid(label)) {
+		snprintf(err, errlen, "label: missing, too long, or not printable "
+		    "UTF-8");
+		return -1;
+	}
+	(void)vivo_strlcpy(e->label, label, sizeof(e->label));
+	if (config_setting_lookup_string(g, "created", &created) != CONFIG_TRUE ||
+	    !created_valid(created)) {
+		snprintf(err, errlen, "created: expected YYYY-MM-DDTHH:MM:SSZ");
+		return -1;
+	}
+	(void)vivo_strlcpy(e->created, created, sizeof(e->created));
+	if (config_setting_lookup_string(g, "method", &method) != CONFIG_TRUE ||
+	    (e->method = vivo_method_from_name(method)) == 0) {
+		snprintf(err, errlen, "method: missing or unknown");
+		return -1;
+	}
+	if (e->method != VIVO_M_UID) {
+		snprintf(err, errlen, "method \"%s\": not supported by this version",
+		    method);
+		return -1;
+	}
+	return parse_uid(config_setting_get_member(g, "uid"), &e->uid, err, errlen);
+}
+
+int
+vivo_store_parse(const char *text, struct vivo_store *s, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "version", "implants" };
+	config_t cfg;
+	config_setting_t *root, *list;
+	int version, ok = -1;
+	char sub[200];
+
+	memset(s, 0, sizeof(*s));
+	config_init(&cfg);
+	if (vivo_libconfig_parse(&cfg, text, err, errlen) != 0)
+		goto out;
+	root = config_root_setting(&cfg);
+	if (only_keys(root, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		goto out;
+	if (config_lookup_int(&cfg, "version", &version) != CONFIG_TRUE) {
+		snprintf(err, errlen, "version: missing");
+		goto out;
+	}
+	if (version != VIVO_STORE_VERSION) {
+		snprintf(err, errlen, "version %d: not supported (this build reads "
+		    "version %d)", version, VIVO_STORE_VERSION);
+		goto out;
+	}
+	list = config_lookup(&cfg, "implants");
+	if (list == NULL || config_setting_type(list) != CONFIG_TYPE_LIST) {
+		snprintf(err, errlen, "implants: expected a list ( ... )");
+		goto out;
+	}
+	if (config_setting_length(list) > VIVO_ENTRIES_MAX) {
+		snprintf(err, errlen, "implants: more than %d entries",
+		    VIVO_ENTRIES_MAX);
+		goto out;
+	}
+	for (int i = 0; i < config_setting_length(list); i++) {
+		struct vivo_entry *e = &s->e[s->n];
+		if (parse_entry(config_setting_get_elem(list, (unsigned)i), e, sub,
+		    sizeof(sub)) != 0) {
+			snprintf(err, errlen, "implant %d: %s", i + 1, sub);
+			goto out;
+		}
+		if (vivo_store_find(s, e->label) >= 0) {
+			snprintf(err, errlen, "implant %d: duplicate label", i + 1);
+			goto out;
+		}
+		s->n++;
+	}
+	ok = 0;
+out:
+	config_destroy(&cfg);
+	if (ok != 0)
+		explicit_bzero(s, sizeof(*s));
+	return ok;
+}
+
+static int
+add_hex(config_setting_t *g, const char *name, const uint8_t *v, size_t n)
+{
+	char hex[2 * 64 + 1];
+	config_setting_t *s;
+
+	if (n > 64 || vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
+	    (s = config_setting_add(g, name, CONFIG_TYPE_STRING)) == NULL)
+		return -1;
+	return config_setting_set_string(s, hex) == CONFIG_TRUE ? 0 : -1;
+}
+
+static int
+add_str(config_setting_t *g, const char *name, const char *v)
+{
+	config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_STRING);
+
+	return s != NULL && config_setting_set_string(s, v) == CONFIG_TRUE ? 0 : -1;
+}
+
+static int
+format_entry(config_setting_t *list, const struct vivo_entry *e)
+{
+	config_setting_t *g, *u, *s;
+
+	if ((g = config_setting_add(list, NULL, CONFIG_TYPE_GROUP)) == NULL ||
+	    add_str(g, "label", e->label) || add_str(g, "method",
+	    vivo_method_name(e->method)) || add_str(g, "created", e->created))
+		return -1;
+	if (e->method == VIVO_M_UID) {
+		if ((u = config_setting_add(g, "uid", CONFIG_TYPE_GROUP)) == NULL ||
+		    add_str(u, "kdf", "pbkdf2-sha256") ||
+		    (s = config_setting_add(u, "iterations", CONFIG_TYPE_INT)) == NULL ||
+		    config_setting_set_int(s, (int)e->uid.iterations) != CONFIG_TRUE ||
+		    add_hex(u, "salt", e->uid.salt, sizeof(e->uid.salt)) ||
+		    add_hex(u, "hash", e->uid.hash, sizeof(e->uid.hash)))
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+vivo_store_format(const struct vivo_store *s, char **text, size_t *len)
+{
+	config_t cfg;
+	config_setting_t *v, *list;
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t blen = 0;
+	int ok = -1;
+
+	*text = NULL;
+	config_init(&cfg);
+	v = config_setting_add(config_root_setting(&cfg), "version", CONFIG_TYPE_INT);
+	list = config_setting_add(config_root_setting(&cfg), "implants",
+	    CONFIG_TYPE_LIST);
+	if (v == NULL || list == NULL ||
+	    config_setting_set_int(v, VIVO_STORE_VERSION) != CONFIG_TRUE)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		if (format_entry(list, &s->e[i]) != 0)
+			goto out;
+	if ((f = open_memstream(&buf, &blen)) == NULL)
+		goto out;
+	fputs("# pam_vivo enrollments, written by vivo-enroll.\n"
+	      "# Format: docs/enrollment-format.md. Edit with vivo-enroll.\n", f);
+	config_write(&cfg, f);
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	*text = buf;
+	*len = blen;
+	buf = NULL;
+	ok = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	config_destroy(&cfg);
+	return ok;
+}
+
+int
+vivo_store_find(const struct vivo_store *s, const char *label)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->e[i].label, label) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+vivo_store_add(struct vivo_store *s, const struct vivo_entry *e)
+{
+	if (s->n >= VIVO_ENTRIES_MAX || vivo_store_find(s, e->label) >= 0)
+		return -1;
+	s->e[s->n++] = *e;
+	return 0;
+}
+
+int
+vivo_store_remove(struct vivo_store *s, const char *label)
+{
+	int i = vivo_store_find(s, label);
+
+	if (i < 0)
+		return -1;
+	memmove(&s->e[i], &s->e[i + 1], (s->n - (size_t)i - 1) * sizeof(s->e[0]));
+	s->n--;
+	explicit_bzero(&s->e[s->n], sizeof(s->e[0]));
+	return 0;
+}
+
+int
+vivo_store_system_path(const struct vivo_config *c, const char *user,
+    char *out, size_t outsz)
+{
+	if (!vivo_user_valid(user))
+		return -1;
+	return snprintf(out, outsz, "%s/%s", c->store, user) < (int)outsz ? 0 : -1;
+}
+
+int
+vivo_store_user_path(const char *home, char *out, size_t outsz)
+{
+	if (home == NULL || home[0] != '/')
+		return -1;
+	return snprintf(out, outsz, "%s/%s", home, VIVO_USER_STORE_REL) <
+	    (int)outsz ? 0 : -1;
+}
+
+int
+vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
+    char *err, size_t errlen)
+{
+	const char *why;
+	char *text = NULL, sub[256];
+	size_t len;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	r = vivo_file_read(path, owner, VIVO_STORE_MAX, &text, &len, &why);
+	if (r != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return r;
+	}
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		r = VIVO_STORE_ECORRUPT;
+	} else if (vivo_store_parse(text, s, sub, sizeof(sub)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, sub);
+		r = VIVO_STORE_ECORRUPT;
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return r;
+}
+
+int
+vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	if (vivo_store_format(s, &text, &len) != 0)
+		return -1;
+	r = vivo_file_replace(path, text, len, mode);
+	explicit_bzero(text, len);
+	free(text);
+	return r;
+}
+
+void
+vivo_store_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

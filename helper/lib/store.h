@@ -1,0 +1,79 @@
+/*
+ * store.h - the enrollment files: one libconfig file per user, one entry
+ * per implant (format: docs/enrollment-format.md).
+ */
+#ifndef VIVO_STORE_H
+#define VIVO_STORE_H
+
+#include "config.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VIVO_STORE_VERSION 1
+#define VIVO_STORE_MAX (64 * 1024) /* bytes per file */
+#define VIVO_ENTRIES_MAX 32        /* implants per user and file */
+
+#define VIVO_UID_SALT_LEN 16
+#define VIVO_UID_HASH_LEN 32
+#define VIVO_UID_ITER_MIN 10000
+#define VIVO_UID_ITER_MAX 10000000
+
+/* `uid`: PBKDF2-HMAC-SHA256(password = UID bytes, salt). */
+struct vivo_uid_data {
+	uint32_t iterations;
+	uint8_t salt[VIVO_UID_SALT_LEN];
+	uint8_t hash[VIVO_UID_HASH_LEN];
+};
+
+struct vivo_entry {
+	char label[VIVO_LABEL_MAX + 1];
+	unsigned method;  /* one enum vivo_method bit */
+	char created[32]; /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
+	struct vivo_uid_data uid;
+};
+
+struct vivo_store {
+	size_t n;
+	struct vivo_entry e[VIVO_ENTRIES_MAX];
+};
+
+/* Parse an enrollment file's text: version must be VIVO_STORE_VERSION,
+ * every entry complete and valid, labels unique. 0 / -1 with err. */
+int vivo_store_parse(const char *text, struct vivo_store *s, char *err,
+    size_t errlen);
+
+/* Serialise; *text is malloc'd (caller frees). 0 / -1. */
+int vivo_store_format(const struct vivo_store *s, char **text, size_t *len);
+
+/* Index of the entry with this label, or -1. */
+int vivo_store_find(const struct vivo_store *s, const char *label);
+
+/* Append (label must be new, room must exist). 0 / -1. */
+int vivo_store_add(struct vivo_store *s, const struct vivo_entry *e);
+
+/* Remove by label. 0 / -1 (not found). */
+int vivo_store_remove(struct vivo_store *s, const char *label);
+
+/* <store>/<user> and <home>/.config/pam_vivo/implants. 0 / -1. */
+int vivo_store_system_path(const struct vivo_config *c, const char *user,
+    char *out, size_t outsz);
+int vivo_store_user_path(const char *home, char *out, size_t outsz);
+
+/*
+ * Read and parse the store at `path` (owner: root or `owner`). Returns 0,
+ * or a VIVO_FILE_* error (VIVO_FILE_ENOENT: no enrollment there), or
+ * VIVO_STORE_ECORRUPT. `err` says why.
+ */
+#define VIVO_STORE_ECORRUPT (-10)
+int vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
+    char *err, size_t errlen);
+
+/* Write atomically (file.h) with `mode`. 0 / -1 (errno). */
+int vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode);
+
+/* Current time as ISO 8601 UTC into out[32]. */
+void vivo_store_now(char out[32]);
+
+#endif

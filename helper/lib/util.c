@@ -1,0 +1,174 @@
+/*
+ * util.c - see util.h.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+int
+vivo_user_valid(const char *user)
+{
+	size_t n;
+
+	if (user == NULL)
+		return 0;
+	n = strnlen(user, VIVO_USER_MAX + 1);
+	if (n == 0 || n > VIVO_USER_MAX)
+		return 0;
+	if (user[0] == '-' || user[0] == '+' || user[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)user[i];
+		if (c == '/' || c < 0x20 || c == 0x7f || c == ':' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* Length of the UTF-8 sequence at s (with at most `left` bytes), or 0 if
+ * it is not a valid, shortest-form encoding of a non-surrogate. */
+static size_t
+utf8_seq(const unsigned char *s, size_t left)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int
+vivo_label_valid(const char *label)
+{
+	const unsigned char *s = (const unsigned char *)label;
+	size_t n, i = 0;
+
+	if (label == NULL)
+		return 0;
+	n = strnlen(label, VIVO_LABEL_MAX + 1);
+	if (n == 0 || n > VIVO_LABEL_MAX)
+		return 0;
+	while (i < n) {
+		size_t k;
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+		/* C1 controls U+0080..U+009F are encoded as C2 80..C2 9F */
+		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] < 0xa0)
+			return 0;
+		if ((k = utf8_seq(s + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+int
+vivo_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (outsz < 2 * len + 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+vivo_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 != 0 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			explicit_bzero(out, i);
+			return -1;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = n / 2;
+	return 0;
+}
+
+int
+vivo_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int64_t
+vivo_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+vivo_strlcpy(char *dst, const char *src, size_t dstsz)
+{
+	size_t n = strlen(src);
+
+	if (dstsz == 0)
+		return -1;
+	if (n >= dstsz) {
+		memcpy(dst, src, dstsz - 1);
+		dst[dstsz - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * util.h - small helpers shared by the module, the helper and the tool:
+ * wiping, hex, username and label validation.  libc only (the module links it).
+ */
+#ifndef VIVO_UTIL_H
+#define VIVO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Wipe an array (not a pointer): refuses to compile when given a pointer. */
+#define VIVO_WIPE_ARRAY(a)                                                     \
+	do {                                                                   \
+		_Static_assert(!__builtin_types_compatible_p(__typeof__(a),    \
+		    __typeof__(&(a)[0])), "VIVO_WIPE_ARRAY needs an array");    \
+		explicit_bzero((a), sizeof(a));                                \
+	} while (0)
+
+#define VIVO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define VIVO_USER_MAX 64   /* longest accepted user name, bytes */
+#define VIVO_LABEL_MAX 64  /* longest accepted implant label, bytes */
+
+/* 1 if `user` is safe to become a path component: 1..VIVO_USER_MAX bytes,
+ * no '/', no control bytes, no leading '-', '+' or '.'. */
+int vivo_user_valid(const char *user);
+
+/* 1 if `label` is 1..VIVO_LABEL_MAX bytes of valid UTF-8 without control
+ * characters. */
+int vivo_label_valid(const char *label);
+
+/* Lower-case hex of `len` bytes into `out` (needs 2*len+1). 0 / -1. */
+int vivo_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
+
+/* Decode exactly strlen(hex)/2 bytes; -1 on odd length, bad digit or
+ * overflow of `cap`. */
+int vivo_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen);
+
+/* Parse a decimal unsigned int in [min, max]; 0 / -1. */
+int vivo_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Monotonic milliseconds. */
+int64_t vivo_now_ms(void);
+
+/* Copy with truncation check: 0 if it fit, -1 otherwise (dst still
+ * NUL-terminated). */
+int vivo_strlcpy(char *dst, const char *src, size_t dstsz);
+
+#endif

@@ -1,0 +1,599 @@
+/*
+ * vivo-enroll - add, list, remove, test and probe implants.
+ *
+ *   vivo-enroll [--config PATH] COMMAND [options]
+ *
+ * Exit status 0 on success; otherwise non-zero with a one-line reason on
+ * stderr. See README.md and docs/.
+ */
+#include "lib/auth.h"
+#include "lib/card.h"
+#include "lib/config.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/pcsc.h"
+#include "lib/store.h"
+#include "lib/uid.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+
+struct opts {
+	const char *config;
+	const char *user;
+	const char *method;
+	const char *label;
+	unsigned timeout; /* 0 = the config's */
+};
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vivo-enroll: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs("usage: vivo-enroll [--config PATH] COMMAND [options]\n"
+	      "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
+	      "  list [--user NAME]\n"
+	      "  remove --label TEXT [--user NAME]\n"
+	      "  test [--user NAME] [--timeout N]\n"
+	      "  probe [--timeout N]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Parse the options after the command; `allowed` lists the ones it takes. */
+static void
+parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strncmp(k, "--", 2) != 0 || strstr(allowed, k) == NULL)
+			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k, allowed);
+		if (v == NULL)
+			die(EXIT_USAGE, "%s needs a value", k);
+		i++;
+		if (strcmp(k, "--user") == 0)
+			o->user = v;
+		else if (strcmp(k, "--method") == 0)
+			o->method = v;
+		else if (strcmp(k, "--label") == 0)
+			o->label = v;
+		else if (strcmp(k, "--timeout") == 0) {
+			if (vivo_parse_uint(v, 1, VIVO_TIMEOUT_MAX, &o->timeout) != 0)
+				die(EXIT_USAGE, "--timeout: 1..%d seconds", VIVO_TIMEOUT_MAX);
+		} else
+			die(EXIT_USAGE, "unknown option \"%s\"", k);
+	}
+}
+
+/* The caller's user name, and the target user (default: the caller);
+ * enrolling for someone else needs root. */
+static const char *
+target_user(const struct opts *o, struct passwd *pw, char *buf, size_t bufsz)
+{
+	struct passwd *res = NULL;
+	const char *self;
+
+	if (getpwuid_r(getuid(), pw, buf, bufsz, &res) != 0 || res == NULL)
+		die(1, "cannot find the account of uid %u", (unsigned)getuid());
+	self = pw->pw_name;
+	if (o->user == NULL || strcmp(o->user, self) == 0)
+		return self;
+	if (geteuid() != 0)
+		die(1, "enrolling for another user (%s) needs root", o->user);
+	if (!vivo_user_valid(o->user))
+		die(1, "invalid user name");
+	if (vivo_getpw(o->user, pw, buf, bufsz) != 0)
+		die(1, "no such user: %s", o->user);
+	return o->user;
+}
+
+/* Where this caller writes: root the system store, a user their own user
+ * store (when the config enables it). */
+struct target {
+	char path[VIVO_PATH_MAX];
+	mode_t file_mode, dir_mode;
+	uid_t owner;
+};
+
+static void
+write_target(const struct vivo_config *c, const char *cfgpath,
+    const char *user, const struct passwd *pw, struct target *t)
+{
+	if (geteuid() == 0) {
+		if (vivo_store_system_path(c, user, t->path, sizeof(t->path)) != 0)
+			die(1, "store path too long");
+		t->file_mode = 0644; /* nothing secret: a screen locker reads it */
+		t->dir_mode = 0755;
+		t->owner = 0;
+		return;
+	}
+	if (!c->user_store)
+		die(1, "writing the system store needs root; run as root, or set "
+		    "user_store = true in %s", cfgpath);
+	if (vivo_store_user_path(pw->pw_dir, t->path, sizeof(t->path)) != 0)
+		die(1, "user store path too long");
+	t->file_mode = 0600;
+	t->dir_mode = 0700;
+	t->owner = geteuid();
+}
+
+static void
+print_ready(void *arg, size_t nreaders)
+{
+	unsigned timeout = *(unsigned *)arg;
+
+	if (nreaders == 0)
+		printf("No reader found yet: connect one, then hold the implant to "
+		    "it (%u s)...\n", timeout);
+	else
+		printf("Hold the implant to the reader (%u s)...\n", timeout);
+	fflush(stdout);
+}
+
+static void
+print_wait(void *arg, unsigned timeout, size_t nreaders)
+{
+	(void)arg;
+	print_ready(&timeout, nreaders);
+}
+
+/* Wait for a fresh tap and read the UID. */
+static void
+tap_uid(const struct vivo_config *c, unsigned timeout, uint8_t *uid,
+    size_t *uidlen)
+{
+	vivo_pcsc_t *p = NULL;
+	int64_t deadline = vivo_now_ms() + (int64_t)timeout * 1000;
+	int r, told = 0;
+
+	if ((r = vivo_pcsc_new(&p, c)) != 0)
+		die(1, "%s", vivo_pcsc_strerr(r));
+	for (;;) {
+		char reader[128];
+		uint8_t atr[64];
+		size_t atrlen = sizeof(atr);
+		struct vivo_transport t;
+
+		r = vivo_pcsc_wait_tap(p, deadline, told ? NULL : print_ready,
+		    &timeout, reader, sizeof(reader));
+		told = 1;
+		if (r != 0) {
+			vivo_pcsc_free(&p);
+			die(1, "%s", vivo_pcsc_strerr(r));
+		}
+		if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0)
+			continue;
+		r = vivo_uid_read(&t, uid, uidlen);
+		vivo_pcsc_disconnect(p);
+		if (r == VIVO_CARD_ECOMM) {
+			printf("The chip was lost during the read: hold it still and "
+			    "try again...\n");
+			fflush(stdout);
+			continue;
+		}
+		vivo_pcsc_free(&p);
+		if (r != 0)
+			die(1, "this chip did not report a UID (it answered GET DATA "
+			    "with an error)");
+		return;
+	}
+}
+
+static void
+load_config(const struct opts *o, struct vivo_config *c)
+{
+	char err[512];
+
+	if (vivo_config_load(o->config, geteuid(), c, err, sizeof(err)) != 0)
+		die(1, "config: %s", err);
+}
+
+static const char *
+cfg_path(const struct opts *o)
+{
+	return o->config ? o->config : VIVO_CONFIG_DEFAULT;
+}
+
+/* Lock the target's directory (creating it) and load the store. */
+static int
+lock_and_load(const struct target *t, struct vivo_store *s)
+{
+	char err[512];
+	int lock, r;
+
+	if (vivo_file_mkparents(t->path, t->dir_mode) != 0)
+		die(1, "cannot create the directory of %s: %s", t->path,
+		    strerror(errno));
+	if ((lock = vivo_file_lock_dir(t->path)) < 0)
+		die(1, "cannot lock the directory of %s: %s", t->path,
+		    strerror(errno));
+	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
+	if (r != 0 && r != VIVO_FILE_ENOENT)
+		die(1, "%s (nothing was changed)", err);
+	return lock;
+}
+
+static void
+save(const struct target *t, const struct vivo_store *s)
+{
+	if (vivo_store_save(t->path, s, t->file_mode) != 0)
+		die(1, "cannot write %s: %s (the previous version is intact)",
+		    t->path, strerror(errno));
+}
+
+static int
+cmd_add(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], label[VIVO_LABEL_MAX + 1];
+	const char *user;
+	struct target t;
+	struct vivo_store *s;
+	struct vivo_entry e;
+	uint8_t uid[VIVO_UID_MAX];
+	size_t uidlen = 0;
+	int lock;
+
+	if (o->method == NULL)
+		die(EXIT_USAGE, "add needs --method uid");
+	if (strcmp(o->method, "uid") != 0)
+		die(EXIT_USAGE, "method \"%s\" is not supported by this version "
+		    "(supported: uid)", o->method);
+	if (o->label != NULL && !vivo_label_valid(o->label))
+		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8",
+		    VIVO_LABEL_MAX);
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	write_target(&c, cfg_path(o), user, &pw, &t);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		die(1, "out of memory");
+
+	printf("Enrolling an implant for %s by UID.\n", user);
+	tap_uid(&c, o->timeout ? o->timeout : c.timeout, uid, &uidlen);
+	if (vivo_uid_is_random(uid, uidlen))
+		die(1, "this chip shows a random ID (4 bytes starting 08), new at "
+		    "every power-up: it cannot be enrolled by UID");
+
+	lock = lock_and_load(&t, s);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].method == VIVO_M_UID &&
+		    vivo_uid_match(uid, uidlen, &s->e[i].uid) == 1)
+			die(1, "this chip is already enrolled for %s as \"%s\"", user,
+			    s->e[i].label);
+	if (o->label != NULL)
+		(void)vivo_strlcpy(label, o->label, sizeof(label));
+	else {
+		for (unsigned n = 1;; n++) {
+			snprintf(label, sizeof(label), "uid-%u", n);
+			if (vivo_store_find(s, label) < 0)
+				break;
+		}
+	}
+	if (vivo_store_find(s, label) >= 0)
+		die(1, "%s already has an implant labelled \"%s\"", user, label);
+	if (s->n >= VIVO_ENTRIES_MAX)
+		die(1, "%s already has %d implants enrolled", user, VIVO_ENTRIES_MAX);
+	memset(&e, 0, sizeof(e));
+	(void)vivo_strlcpy(e.label, label, sizeof(e.label));
+	e.method = VIVO_M_UID;
+	vivo_store_now(e.created);
+	if (vivo_uid_enroll(uid, uidlen, VIVO_UID_ITER_DEFAULT, &e.uid) != 0)
+		die(1, "cannot hash the UID (OpenSSL error)");
+	VIVO_WIPE_ARRAY(uid);
+	(void)vivo_store_add(s, &e);
+	save(&t, s);
+	vivo_file_unlock(lock);
+	vivo_info("enrolled implant \"%s\" for %s (uid) in %s", label, user,
+	    t.path);
+	printf("Enrolled \"%s\" for %s (method uid) in %s.\n", label, user, t.path);
+	printf("Note: a UID is not a secret. Anyone who can read this chip, even "
+	    "briefly, can copy its UID onto another chip, and that copy will "
+	    "be accepted. Prefer u2f or hmac where the chip supports them.\n");
+	if (!(c.methods & VIVO_M_UID))
+		printf("Warning: %s does not list \"uid\" in methods; this "
+		    "enrollment is not accepted until it does.\n", cfg_path(o));
+	free(s);
+	return 0;
+}
+
+static void
+list_store(const char *user, const char *where, const struct vivo_store *s,
+    int *count)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (*count == 0)
+			printf("%-24s %-6s %-22s %s\n", "LABEL", "METHOD", "CREATED",
+			    "STORE");
+		printf("%-24s %-6s %-22s %s\n", s->e[i].label,
+		    vivo_method_name(s->e[i].method), s->e[i].created, where);
+		(*count)++;
+	}
+	(void)user;
+}
+
+static int
+cmd_list(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], reason[512];
+	const char *user;
+	struct vivo_enrollments *en;
+	int count = 0;
+
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	if ((en = calloc(1, sizeof(*en))) == NULL)
+		die(1, "out of memory");
+	if (vivo_enrollments_load(&c, user, en, reason, sizeof(reason)) !=
+	    VIVO_R_OK)
+		die(1, "%s", reason);
+	list_store(user, "system", &en->sys, &count);
+	list_store(user, "user", &en->usr, &count);
+	if (count == 0)
+		printf("No implants enrolled for %s.\n", user);
+	free(en);
+	return 0;
+}
+
+static int
+cmd_remove(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096];
+	const char *user;
+	struct target t;
+	struct vivo_store *s;
+	int lock;
+
+	if (o->label == NULL)
+		die(EXIT_USAGE, "remove needs --label TEXT");
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	write_target(&c, cfg_path(o), user, &pw, &t);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		die(1, "out of memory");
+	lock = lock_and_load(&t, s);
+	if (vivo_store_remove(s, o->label) != 0)
+		die(1, "%s has no implant labelled \"%s\" in %s", user, o->label,
+		    t.path);
+	save(&t, s);
+	vivo_file_unlock(lock);
+	vivo_info("removed implant \"%s\" of %s from %s", o->label, user, t.path);
+	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label, user,
+	    s->n);
+	free(s);
+	return 0;
+}
+
+static int
+cmd_test(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096];
+	struct vivo_auth a;
+
+	load_config(o, &c);
+	memset(&a, 0, sizeof(a));
+	a.cfg = &c;
+	a.user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	a.timeout = o->timeout ? o->timeout : c.timeout;
+	a.on_wait = print_wait;
+	vivo_authenticate(&a);
+	if (a.result != VIVO_R_OK)
+		die(1, "%s: %s", vivo_result_str(a.result), a.reason);
+	printf("OK: implant \"%s\" accepted for %s (method %s).\n", a.label,
+	    a.user, a.method);
+	return 0;
+}
+
+static void
+print_hex(const char *what, const uint8_t *b, size_t n)
+{
+	printf("  %s:", what);
+	for (size_t i = 0; i < n; i++)
+		printf(" %02X", b[i]);
+	printf("\n");
+}
+
+static void
+describe_atr(const uint8_t *a, size_t n)
+{
+	static const uint8_t storage[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
+		0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06 };
+
+	print_hex("ATR", a, n);
+	if (n >= 15 && memcmp(a, storage, sizeof(storage)) == 0) {
+		unsigned name = (unsigned)a[13] << 8 | a[14];
+		const char *kind = name == 0x0001 ? "MIFARE Classic 1K" :
+		    name == 0x0002 ? "MIFARE Classic 4K" :
+		    name == 0x0003 ? "MIFARE Ultralight / NTAG21x" :
+		    name == 0x0026 ? "MIFARE Mini" : "unknown";
+		printf("  chip: contactless storage card (PC/SC part 3), standard "
+		    "%02X%s, card name %04X = %s\n", a[12],
+		    a[12] == 0x03 ? " (ISO 14443A-3)" : "", name, kind);
+	} else if (n >= 4 && a[0] == 0x3b && (a[1] & 0xf0) == 0x80 &&
+	    a[2] == 0x80 && a[3] == 0x01)
+		printf("  chip: ISO 14443-4 smart card (JavaCard, DESFire, ...), "
+		    "%u historical bytes\n", a[1] & 0x0f);
+	else
+		printf("  chip: unrecognised ATR\n");
+}
+
+/* SELECT an applet by AID; the data and SW go to the caller. */
+static int
+select_aid(const struct vivo_transport *t, const uint8_t *aid, size_t aidlen,
+    uint8_t *data, size_t cap, size_t *dlen, uint16_t *sw)
+{
+	uint8_t cmd[5 + 16] = { 0x00, 0xa4, 0x04, 0x00, (uint8_t)aidlen };
+
+	memcpy(cmd + 5, aid, aidlen);
+	return vivo_apdu(t, cmd, 5 + aidlen, data, cap, dlen, sw);
+}
+
+static void
+probe_chip(vivo_pcsc_t *p, const char *reader)
+{
+	static const uint8_t u2f_aid[] = { 0xa0, 0x00, 0x00, 0x06, 0x47, 0x2f,
+		0x00, 0x01 };
+	static const uint8_t otp_aid[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20,
+		0x01 };
+	static const uint8_t otp_aid8[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20,
+		0x01, 0x01 };
+	struct vivo_transport t;
+	uint8_t atr[64], uid[VIVO_UID_MAX], data[256];
+	size_t atrlen = sizeof(atr), uidlen = 0, dlen;
+	uint16_t sw;
+	int r, u2f = 0, hmac = 0, have_uid = 0;
+
+	printf("Reader \"%s\":\n", reader);
+	if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0) {
+		printf("  cannot connect to the chip\n");
+		return;
+	}
+	describe_atr(atr, atrlen);
+	r = vivo_uid_read(&t, uid, &uidlen);
+	if (r == 0) {
+		print_hex("UID", uid, uidlen);
+		if (vivo_uid_is_random(uid, uidlen))
+			printf("  UID: random (4 bytes starting 08): new at every "
+			    "power-up, cannot be enrolled by UID\n");
+		else
+			printf("  UID: %zu bytes, looks fixed%s\n", uidlen,
+			    uidlen == 4 ? " (4-byte NUID: often writable on magic "
+			    "cards)" : "");
+		have_uid = !vivo_uid_is_random(uid, uidlen);
+	} else
+		printf("  UID: not reported (%s)\n", r == VIVO_CARD_ECOMM ?
+		    "chip lost" : "GET DATA refused");
+	r = select_aid(&t, u2f_aid, sizeof(u2f_aid), data, sizeof(data), &dlen, &sw);
+	if (r == 0 && sw == 0x9000 && dlen == 6 && memcmp(data, "U2F_V2", 6) == 0) {
+		printf("  FIDO applet: U2F_V2 (u2f possible)\n");
+		u2f = 1;
+	} else if (r == 0 && sw == 0x9000 && dlen == 8 &&
+	    memcmp(data, "FIDO_2_0", 8) == 0)
+		printf("  FIDO applet: FIDO_2_0 only (CTAP2; U2F not available)\n");
+	else
+		printf("  FIDO applet: none (SW %04X)\n", sw);
+	r = select_aid(&t, otp_aid, sizeof(otp_aid), data, sizeof(data), &dlen, &sw);
+	if (r == 0 && sw != 0x9000)
+		r = select_aid(&t, otp_aid8, sizeof(otp_aid8), data, sizeof(data),
+		    &dlen, &sw);
+	if (r == 0 && sw == 0x9000 && dlen >= 6) {
+		printf("  HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, slot 1 "
+		    "%s, slot 2 %s\n", data[0], data[1], data[2],
+		    (data[4] & 1) ? "programmed" : "empty",
+		    (data[4] & 2) ? "programmed" : "empty");
+		hmac = 1;
+	} else
+		printf("  HMAC-SHA1 applet: none (SW %04X)\n", sw);
+	vivo_pcsc_disconnect(p);
+	printf("  methods: %s%s%s%s\n", u2f ? "u2f " : "", hmac ? "hmac " : "",
+	    have_uid ? "uid (cloneable)" : "",
+	    (!u2f && !hmac && !have_uid) ? "none" : "");
+	VIVO_WIPE_ARRAY(uid);
+	VIVO_WIPE_ARRAY(data);
+}
+
+static int
+cmd_probe(struct opts *o)
+{
+	struct vivo_config c;
+	vivo_pcsc_t *p = NULL;
+	const char *names[16];
+	int present[16], any = 0, r;
+	size_t n;
+	unsigned timeout;
+
+	load_config(o, &c);
+	timeout = o->timeout ? o->timeout : c.timeout;
+	if ((r = vivo_pcsc_new(&p, &c)) != 0)
+		die(1, "%s", vivo_pcsc_strerr(r));
+	if ((r = vivo_pcsc_list(p, names, present, 16, &n)) != 0)
+		die(1, "%s", vivo_pcsc_strerr(r));
+	printf("%zu reader(s)%s\n", n, n ? ":" : "");
+	for (size_t i = 0; i < n; i++)
+		printf("  %s: %s\n", names[i], present[i] ? "chip present" : "empty");
+	for (size_t i = 0; i < n; i++) {
+		if (present[i]) {
+			char name[128];
+			(void)vivo_strlcpy(name, names[i], sizeof(name));
+			probe_chip(p, name);
+			any = 1;
+		}
+	}
+	if (!any) {
+		char reader[128];
+		r = vivo_pcsc_wait_tap(p, vivo_now_ms() + (int64_t)timeout * 1000,
+		    print_ready, &timeout, reader, sizeof(reader));
+		if (r != 0) {
+			vivo_pcsc_free(&p);
+			die(1, "%s", vivo_pcsc_strerr(r));
+		}
+		probe_chip(p, reader);
+	}
+	vivo_pcsc_free(&p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	const char *cmd;
+	int i = 1;
+
+	memset(&o, 0, sizeof(o));
+	umask(022);
+	vivo_log_init("vivo-enroll", 0, 0);
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+		o.config = argv[i + 1];
+		if (o.config[0] != '/')
+			die(EXIT_USAGE, "--config needs an absolute path");
+		i += 2;
+	}
+	if (i >= argc)
+		usage();
+	cmd = argv[i++];
+	if (strcmp(cmd, "add") == 0) {
+		parse_opts(argc - i, argv + i, "--method --user --label --timeout", &o);
+		return cmd_add(&o);
+	} else if (strcmp(cmd, "list") == 0) {
+		parse_opts(argc - i, argv + i, "--user", &o);
+		return cmd_list(&o);
+	} else if (strcmp(cmd, "remove") == 0) {
+		parse_opts(argc - i, argv + i, "--label --user", &o);
+		return cmd_remove(&o);
+	} else if (strcmp(cmd, "test") == 0) {
+		parse_opts(argc - i, argv + i, "--user --timeout", &o);
+		return cmd_test(&o);
+	} else if (strcmp(cmd, "probe") == 0) {
+		parse_opts(argc - i, argv + i, "--timeout", &o);
+		return cmd_probe(&o);
+	} else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		usage();
+	die(EXIT_USAGE, "unknown command \"%s\" (add, list, remove, test, probe)",
+	    cmd);
+}

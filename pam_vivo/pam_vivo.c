@@ -1,0 +1,333 @@
+/*
+ * pam_vivo.c - the PAM module: thin by design.
+ *
+ * Reads its arguments, runs vivo-helper (fork/execve, a socket on the
+ * helper's stdin/stdout, nothing else open, an empty environment, a
+ * deadline), passes the helper's cue to the person through the PAM
+ * conversation, and maps the helper's answer through the one return-code
+ * table below. It links neither pcsc-lite nor OpenSSL: card data never
+ * enters the caller's address space.
+ */
+#define PAM_SM_AUTH
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "../helper/lib/proto.h"
+#include "../helper/lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#ifndef VIVO_HELPER_PATH
+#define VIVO_HELPER_PATH "/usr/libexec/pam_vivo/vivo-helper"
+#endif
+
+/* The entry points libpam looks up; everything else is hidden (and the
+ * version script pam_vivo.map says the same to the linker). */
+#define VIVO_EXPORT __attribute__((visibility("default")))
+
+#define STARTUP_MS 10000  /* helper: request to WAIT or RESULT */
+#define GRACE_MS 5000     /* after the tap timeout: the card work */
+#define REAP_MS 2000      /* after RESULT: exit */
+
+struct args {
+	const char *config; /* "" = the helper's default */
+	const char *helper;
+	unsigned timeout;   /* 0 = the config's */
+	int nouserok;
+	int debug;
+};
+
+static int
+parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->config = "";
+	a->helper = VIVO_HELPER_PATH;
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+		if (strncmp(s, "config=", 7) == 0 && s[7] == '/')
+			a->config = s + 7;
+		else if (strncmp(s, "helper=", 7) == 0 && s[7] == '/')
+			a->helper = s + 7;
+		else if (strncmp(s, "timeout=", 8) == 0) {
+			if (vivo_parse_uint(s + 8, 1, 600, &a->timeout) != 0) {
+				pam_syslog(pamh, LOG_ERR, "bad argument \"%s\" "
+				    "(timeout=1..600)", s);
+				return -1;
+			}
+		} else if (strcmp(s, "nouserok") == 0)
+			a->nouserok = 1;
+		else if (strcmp(s, "debug") == 0)
+			a->debug = 1;
+		else {
+			pam_syslog(pamh, LOG_ERR, "unknown or invalid argument \"%s\" "
+			    "(paths must be absolute)", s);
+			return -1;
+		}
+	}
+	if (strlen(a->config) >= VIVO_PATH_MAX) {
+		pam_syslog(pamh, LOG_ERR, "config path too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* One message through the conversation; PAM_SUCCESS or PAM_CONV_ERR. */
+static int
+converse(pam_handle_t *pamh, int style, const char *text)
+{
+	const struct pam_conv *conv = NULL;
+	struct pam_message msg = { .msg_style = style, .msg = text };
+	const struct pam_message *pmsg = &msg;
+	struct pam_response *resp = NULL;
+	int r;
+
+	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
+	    conv == NULL || conv->conv == NULL) {
+		pam_syslog(pamh, LOG_ERR, "no conversation function");
+		return PAM_CONV_ERR;
+	}
+	r = conv->conv(1, &pmsg, &resp, conv->appdata_ptr);
+	if (resp != NULL) {
+		if (resp[0].resp != NULL) {
+			explicit_bzero(resp[0].resp, strlen(resp[0].resp));
+			free(resp[0].resp);
+		}
+		free(resp);
+	}
+	if (r != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "conversation failed: %s",
+		    pam_strerror(pamh, r));
+		return PAM_CONV_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* In the child, between fork and execve: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+exec_helper(const char *path, int sock, int devnull)
+{
+	char *const argv[] = { (char *)"vivo-helper", NULL };
+	char *const envp[] = { NULL };
+	struct sigaction sa;
+	sigset_t none;
+
+	if (dup2(sock, STDIN_FILENO) < 0 || dup2(sock, STDOUT_FILENO) < 0 ||
+	    dup2(devnull, STDERR_FILENO) < 0)
+		_exit(127);
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = 3; fd < (max > 0 ? max : 65536); fd++)
+			(void)close((int)fd);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		(void)sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+static void
+reap(pid_t pid, int64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return;
+		if (r == 0 && vivo_now_ms() >= deadline) {
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		if (r == 0)
+			usleep(5000);
+	}
+}
+
+/*
+ * Run the helper for one request. Returns the PAM code, with the helper's
+ * RESULT in *res when it sent one and exited cleanly.
+ */
+static int
+run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
+    int remote, int silent, struct vivo_msg *res, int *have_res)
+{
+	struct sigaction sa_dfl, sa_old;
+	struct vivo_msg req, m;
+	int sv[2] = { -1, -1 }, devnull = -1, status = 0, killed = 0;
+	int rc = PAM_SYSTEM_ERR, cued = 0;
+	int64_t deadline = vivo_now_ms() + STARTUP_MS;
+	const char *err = NULL;
+	pid_t pid;
+
+	*have_res = 0;
+	vivo_msg_init(&req, VIVO_MSG_AUTH);
+	if (vivo_msg_set_str(&req, VIVO_TAG_USER, user) != 0 ||
+	    vivo_msg_set_str(&req, VIVO_TAG_CONFIG, a->config) != 0)
+		return PAM_SYSTEM_ERR;
+	vivo_msg_set_u32(&req, VIVO_TAG_TIMEOUT, a->timeout);
+	vivo_msg_set_u32(&req, VIVO_TAG_FLAGS, (a->debug ? VIVO_FLAG_DEBUG : 0) |
+	    (remote ? VIVO_FLAG_REMOTE : 0));
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot set up the helper: %m");
+		goto close;
+	}
+	memset(&sa_dfl, 0, sizeof(sa_dfl));
+	sa_dfl.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa_dfl, &sa_old);
+	if ((pid = fork()) < 0) {
+		pam_syslog(pamh, LOG_ERR, "fork: %m");
+		goto restore;
+	}
+	if (pid == 0)
+		exec_helper(a->helper, sv[1], devnull);
+	close(sv[1]);
+	sv[1] = -1;
+
+	if (vivo_msg_write(sv[0], &req, deadline) != 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot send the request to %s", a->helper);
+		goto kill;
+	}
+	for (;;) {
+		int r = vivo_msg_read(sv[0], &m, deadline, &err);
+		if (r == -2) {
+			pam_syslog(pamh, LOG_ERR, "helper did not answer in time; "
+			    "killed it");
+			rc = PAM_AUTHINFO_UNAVAIL;
+			goto kill;
+		}
+		if (r != 0) {
+			pam_syslog(pamh, LOG_ERR, "helper %s: %s", a->helper, err);
+			goto kill;
+		}
+		if (m.type == VIVO_MSG_RESULT)
+			break;
+		if (m.type != VIVO_MSG_WAIT || cued) {
+			pam_syslog(pamh, LOG_ERR, "helper sent an unexpected message");
+			goto kill;
+		}
+		cued = 1;
+		deadline = vivo_now_ms() + (int64_t)(m.timeout > 600 ? 600 :
+		    m.timeout) * 1000 + GRACE_MS;
+		if (converse(pamh, PAM_TEXT_INFO, m.text) != PAM_SUCCESS) {
+			rc = PAM_CONV_ERR;
+			goto kill;
+		}
+		(void)silent; /* the cue is shown even under PAM_SILENT: without
+		                 it nobody knows to tap */
+	}
+	close(sv[0]);
+	sv[0] = -1;
+	reap(pid, vivo_now_ms() + REAP_MS, &status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		pam_syslog(pamh, LOG_ERR, "helper did not exit cleanly (status %d)",
+		    status);
+		goto restore;
+	}
+	*res = m;
+	*have_res = 1;
+	rc = PAM_SUCCESS; /* only "the helper answered"; the caller maps it */
+	goto restore;
+kill:
+	killed = 1;
+	(void)kill(pid, SIGKILL);
+	reap(pid, vivo_now_ms(), &status);
+restore:
+	(void)sigaction(SIGCHLD, &sa_old, NULL);
+close:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (devnull >= 0)
+		close(devnull);
+	if (killed && a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "helper killed");
+	explicit_bzero(&m, sizeof(m));
+	return rc;
+}
+
+/* The one return-code table (docs/design.md, "PAM return codes"). */
+static int
+map_result(uint32_t result, int nouserok)
+{
+	switch (result) {
+	case VIVO_R_OK: return PAM_SUCCESS;
+	case VIVO_R_NO_ENROLLMENT: return nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
+	case VIVO_R_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
+	case VIVO_R_AUTH_FAILED: return PAM_AUTH_ERR;
+	case VIVO_R_UNSAFE: return PAM_AUTH_ERR;
+	case VIVO_R_CONFIG: return PAM_SYSTEM_ERR;
+	default: return PAM_SYSTEM_ERR;
+	}
+}
+
+VIVO_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	struct vivo_msg res;
+	const char *user = NULL, *rhost = NULL;
+	int have_res = 0, rc;
+
+	if (parse_args(pamh, argc, argv, &a) != 0)
+		return PAM_SYSTEM_ERR;
+	if ((rc = pam_get_user(pamh, &user, NULL)) != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "cannot get the user name: %s",
+		    pam_strerror(pamh, rc));
+		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
+	}
+	if (!vivo_user_valid(user)) {
+		pam_syslog(pamh, LOG_NOTICE, "refusing an invalid user name");
+		return PAM_USER_UNKNOWN;
+	}
+	if (pam_get_item(pamh, PAM_RHOST, (const void **)&rhost) != PAM_SUCCESS)
+		rhost = NULL;
+	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0',
+	    (flags & PAM_SILENT) != 0, &res, &have_res);
+	if (rc != PAM_SUCCESS || !have_res) {
+		if (rc == PAM_SUCCESS)
+			rc = PAM_SYSTEM_ERR;
+		pam_syslog(pamh, LOG_NOTICE, "user=%s result=%s", user,
+		    pam_strerror(pamh, rc));
+		return rc;
+	}
+	rc = map_result(res.result, a.nouserok);
+	pam_syslog(pamh, rc == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+	    "user=%s result=%s%s%s%s%s reason=%s", user, pam_strerror(pamh, rc),
+	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? " method=" : "",
+	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? res.method : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=" : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? res.label : "", res.reason);
+	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
+	    !(flags & PAM_SILENT))
+		(void)converse(pamh, PAM_ERROR_MSG, res.text);
+	explicit_bzero(&res, sizeof(res));
+	return rc;
+}
+
+VIVO_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	/* No credentials to establish; this is what pam_unix and pam_u2f do. */
+	return PAM_SUCCESS;
+}

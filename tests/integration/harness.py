@@ -1,0 +1,339 @@
+"""Test harness for pam_vivo's integration tests.
+
+Runs as root inside a private mount namespace (tests/run-integration.sh
+starts it with `unshare --mount --propagation private`). Inside it:
+
+- /run is a fresh tmpfs: pcscd's socket directory /run/pcscd is ours alone,
+  and /run/vivotest holds everything else (root-owned, 0755, so the
+  product's parent-directory checks pass without any test-only knob);
+- /dev is a fresh tmpfs with the real null/zero/full/random/urandom/tty
+  bound in, and /dev/log is a datagram socket this harness reads: the
+  module's pam_syslog and the helper's syslog lines land here;
+- /etc/passwd, /etc/group and /etc/shadow are copies with test users;
+- a private pcscd runs with vpcd on a random free port (two slots: P, P+1).
+
+The product binaries are copied to /run/vivotest/bin so that a non-root
+caller can execute them whatever the checkout's permissions are.
+"""
+
+import os
+import random
+import shutil
+import socket
+import stat
+import subprocess
+import threading
+import time
+
+ROOT = "/run/vivotest"
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(TOP, "build")
+VIMPLANT = os.path.join(TOP, "tests", "vimplant", "vimplant.py")
+PYTHON = "/usr/bin/python3"
+
+USERS = {"alice": 60001, "bob": 60002, "carol": 60003}
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(list(args), check=check, **kw)
+
+
+class SyslogSink:
+    """Collects what is sent to /dev/log."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.lines = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            data = self.sock.recv(65536)
+            with self.lock:
+                self.lines.append(data.decode("utf-8", "replace"))
+
+    def mark(self):
+        with self.lock:
+            return len(self.lines)
+
+    def since(self, mark):
+        time.sleep(0.05)  # let in-flight datagrams arrive
+        with self.lock:
+            return list(self.lines[mark:])
+
+
+class Implant:
+    """A running virtual implant (tests/vimplant/vimplant.py)."""
+
+    def __init__(self, proc, log):
+        self.proc = proc
+        self.log = log
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def apdus(self):
+        """C-APDUs the implant received, as upper-case hex strings."""
+        try:
+            with open(self.log) as f:
+                return [l[2:].strip().upper() for l in f if l.startswith("> ")]
+        except FileNotFoundError:
+            return []
+
+
+class Harness:
+    def __init__(self):
+        self.port = None
+        self.pcscd = None
+        self.implants = []
+        self.n = 0
+        self._setup_mounts()
+        self.syslog = SyslogSink("/dev/log")
+        self._setup_users()
+        self._install_binaries()
+
+    # ---- namespace set-up ------------------------------------------------
+    def _setup_mounts(self):
+        sh("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run")
+        os.makedirs(ROOT + "/dev.orig")
+        sh("mount", "--rbind", "/dev", ROOT + "/dev.orig")
+        sh("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/dev")
+        for n in ("null", "zero", "full", "random", "urandom", "tty"):
+            open("/dev/" + n, "w").close()
+            sh("mount", "--bind", ROOT + "/dev.orig/" + n, "/dev/" + n)
+        for n, t in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                     ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+            os.symlink(t, "/dev/" + n)
+        os.makedirs("/dev/shm", mode=0o1777)
+        os.chmod("/dev/shm", 0o1777)
+        for d in ("etc", "store", "home", "bin", "tmp", "pam.d", "reader"):
+            os.makedirs(os.path.join(ROOT, d), mode=0o755)
+        os.chmod(ROOT + "/tmp", 0o1777)
+        with open(ROOT + "/pam.d/other", "w") as f:
+            f.write("auth required pam_deny.so\n")
+
+    def _setup_users(self):
+        for name, extra in (("passwd", lambda u, i: f"{u}:x:{i}:{i}:{u}:{ROOT}/home/{u}:/bin/sh\n"),
+                            ("group", lambda u, i: f"{u}:x:{i}:\n"),
+                            ("shadow", lambda u, i: f"{u}:!:19000:0:99999:7:::\n")):
+            with open(f"/etc/{name}") as f:
+                lines = [l for l in f if l.split(":")[0] not in USERS]
+            path = f"{ROOT}/etc/{name}"
+            with open(path, "w") as f:
+                f.writelines(lines)
+                for u, i in USERS.items():
+                    f.write(extra(u, i))
+            os.chmod(path, 0o640 if name == "shadow" else 0o644)
+            sh("mount", "--bind", path, f"/etc/{name}")
+        for u, i in USERS.items():
+            self.make_home(u)
+
+    def make_home(self, user):
+        uid = USERS[user]
+        home = f"{ROOT}/home/{user}"
+        if os.path.exists(home):
+            shutil.rmtree(home)
+        os.makedirs(home, mode=0o700)
+        os.chown(home, uid, uid)
+        return home
+
+    def _install_binaries(self):
+        for b in ("pam_vivo.so", "vivo-helper", "vivo-enroll"):
+            shutil.copy2(os.path.join(BUILD, b), f"{ROOT}/bin/{b}")
+            os.chmod(f"{ROOT}/bin/{b}", 0o755)
+        shutil.copy2(os.path.join(BUILD, "tests", "pamdrive"), f"{ROOT}/bin/pamdrive")
+        os.chmod(f"{ROOT}/bin/pamdrive", 0o755)
+        self.module = f"{ROOT}/bin/pam_vivo.so"
+        self.helper = f"{ROOT}/bin/vivo-helper"
+        self.enroll_bin = f"{ROOT}/bin/vivo-enroll"
+        self.pamdrive = f"{ROOT}/bin/pamdrive"
+
+    # ---- pcscd -----------------------------------------------------------
+    def start_pcscd(self, tries=5):
+        for _ in range(tries):
+            self.port = random.randrange(20000, 60000, 2)
+            with open(f"{ROOT}/reader/vpcd", "w") as f:
+                f.write('FRIENDLYNAME "Virtual PCD"\n'
+                        f"DEVICENAME /dev/null:{self.port}\n"
+                        "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
+                        f"CHANNELID {self.port}\n")
+            os.makedirs("/run/pcscd", exist_ok=True)
+            self.pcscd = subprocess.Popen(
+                ["pcscd", "--foreground", "--config", f"{ROOT}/reader/vpcd"],
+                stdout=open(f"{ROOT}/pcscd.log", "a"), stderr=subprocess.STDOUT)
+            if self._wait_reader():
+                return
+            self.stop_pcscd()
+        raise RuntimeError("pcscd with vpcd did not come up (see "
+                           f"{ROOT}/pcscd.log)")
+
+    def _wait_reader(self, secs=5.0):
+        """vpcd listens on the port once pcscd loaded it; a clash fails
+        quietly, so check that the port takes a connection and that pcscd
+        lists the reader."""
+        end = time.time() + secs
+        while time.time() < end:
+            if os.path.exists("/run/pcscd/pcscd.comm"):
+                r = sh("pcsc_scan", "-r", check=False, capture_output=True,
+                       text=True, timeout=5)
+                if "Virtual PCD" in r.stdout:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop_pcscd(self):
+        if self.pcscd is not None and self.pcscd.poll() is None:
+            self.pcscd.terminate()
+            try:
+                self.pcscd.wait(5)
+            except subprocess.TimeoutExpired:
+                self.pcscd.kill()
+                self.pcscd.wait()
+        self.pcscd = None
+        for f in ("/run/pcscd/pcscd.comm", "/run/pcscd/pcscd.pid"):
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
+
+    # ---- implants --------------------------------------------------------
+    def implant_args(self, personality="ntag216", uid=None, slot=0, delay=0.0,
+                     hold=None, extra=()):
+        self.n += 1
+        log = f"{ROOT}/tmp/implant{self.n}.log"
+        args = [PYTHON, VIMPLANT, "--port", str(self.port + slot),
+                "--personality", personality, "--delay", str(delay),
+                "--log", log]
+        if uid is not None:
+            args += ["--uid", uid]
+        if hold is not None:
+            args += ["--hold", str(hold)]
+        args += list(extra)
+        return args, log
+
+    def implant(self, wait_present=True, **kw):
+        """Start an implant now (it taps after `delay`)."""
+        args, log = self.implant_args(**kw)
+        ready = log + ".ready"
+        p = subprocess.Popen(args + ["--ready-file", ready],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        imp = Implant(p, log)
+        self.implants.append(imp)
+        if wait_present:
+            end = time.time() + 5
+            while not os.path.exists(ready) and time.time() < end:
+                time.sleep(0.02)
+            time.sleep(0.6)  # pcscd polls presence every 400 ms
+        return imp
+
+    def tap_command(self, **kw):
+        """A shell command that taps an implant (for pamdrive --on-info)."""
+        args, log = self.implant_args(**kw)
+        return " ".join(args) + " >/dev/null 2>&1", log
+
+    def clear_readers(self):
+        """Remove every virtual chip and wait until pcscd saw it go."""
+        for imp in self.implants:
+            imp.stop()
+        self.implants = []
+        sh("pkill", "-f", VIMPLANT, check=False)
+        time.sleep(0.5)
+
+    # ---- files -----------------------------------------------------------
+    def config(self, name="pam_vivo.conf", owner=0, mode=0o644, **kv):
+        """Write a config; keyword values are libconfig literals."""
+        settings = {"store": f'"{ROOT}/store"', "methods": '[ "uid" ]',
+                    "timeout": "3"}
+        settings.update(kv)
+        path = f"{ROOT}/etc/{name}"
+        with open(path, "w") as f:
+            for k, v in settings.items():
+                if v is not None:
+                    f.write(f"{k} = {v};\n")
+        os.chown(path, owner, owner)
+        os.chmod(path, mode)
+        return path
+
+    def service(self, name="vivo", args="", control="required"):
+        cfg = f"config={ROOT}/etc/pam_vivo.conf" if "config=" not in args else ""
+        path = f"{ROOT}/pam.d/{name}"
+        with open(path, "w") as f:
+            f.write(f"auth {control} {self.module} helper={self.helper} "
+                    f"{cfg} {args}\n")
+        os.chmod(path, 0o644)
+        return name
+
+    # ---- running things --------------------------------------------------
+    def _as(self, user):
+        if user is None:
+            return []
+        return ["setpriv", f"--reuid={user}", f"--regid={user}",
+                "--init-groups", "--"]
+
+    def pam(self, user, service="vivo", rhost=None, on_info=None, conv="ok",
+            as_user=None, env=None, timeout=60):
+        args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
+                                    "--service", service, "--user", user,
+                                    "--conv", conv]
+        if rhost is not None:
+            args += ["--rhost", rhost]
+        if on_info is not None:
+            args += ["--on-info", on_info]
+        mark = self.syslog.mark()
+        r = sh(*args, check=False, capture_output=True, text=True,
+               timeout=timeout, env=env if env is not None else {"PATH": "/usr/bin:/bin"})
+        return PamResult(r, self.syslog.since(mark))
+
+    def enroll(self, *args, as_user=None, config=None, input=None, timeout=60):
+        cmd = self._as(as_user) + [self.enroll_bin]
+        cmd += ["--config", config or f"{ROOT}/etc/pam_vivo.conf"]
+        cmd += list(args)
+        return sh(*cmd, check=False, capture_output=True, text=True,
+                  input=input, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+
+    def store_path(self, user):
+        return f"{ROOT}/store/{user}"
+
+    def reset_store(self):
+        shutil.rmtree(f"{ROOT}/store")
+        os.makedirs(f"{ROOT}/store", mode=0o755)
+        for u in USERS:
+            self.make_home(u)
+
+    def close(self):
+        self.clear_readers()
+        self.stop_pcscd()
+
+
+class PamResult:
+    def __init__(self, proc, log):
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.log = log
+        self.code = None
+        self.elapsed_ms = None
+        self.info = []
+        self.errors = []
+        for line in proc.stdout.splitlines():
+            if line.startswith("result: "):
+                self.code = line.split()[2]
+            elif line.startswith("elapsed_ms: "):
+                self.elapsed_ms = int(line.split()[1])
+            elif line.startswith("conv: info: "):
+                self.info.append(line[len("conv: info: "):])
+            elif line.startswith("conv: error: "):
+                self.errors.append(line[len("conv: error: "):])
+
+    def __repr__(self):
+        return (f"<PAM {self.code} in {self.elapsed_ms} ms info={self.info} "
+                f"errors={self.errors} log={self.log} stderr={self.stderr!r}>")

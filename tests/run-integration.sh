@@ -1,0 +1,20 @@
+#!/bin/sh
+# Integration tests: a private pcscd with vpcd, virtual implants, the real
+# libpam. Needs root (a private mount namespace hides pcscd's /run/pcscd
+# and our test users from the rest of the machine).
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+	echo "integration tests need root (private mount namespace and pcscd);" \
+	     "run 'make check' as root" >&2
+	exit 1
+fi
+for t in pcscd unshare setpriv pcsc_scan /usr/bin/python3 \
+    /usr/lib/pcsc/drivers/serial/libifdvpcd.so; do
+	command -v "$t" >/dev/null 2>&1 || [ -e "$t" ] || {
+		echo "missing $t: run 'sh tests/install-deps.sh' (as root)" >&2
+		exit 1
+	}
+done
+exec unshare --mount --propagation private /usr/bin/python3 \
+    tests/integration/run.py "$@"

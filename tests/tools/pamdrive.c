@@ -1,0 +1,129 @@
+/*
+ * pamdrive - drive one pam_authenticate() through the real libpam with a
+ * private service directory (pam_start_confdir), the way a login program
+ * would, and report exactly what happened.
+ *
+ *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
+ *            [--on-info CMD] [--conv ok|fail|null] [--setcred]
+ *
+ * Prints every conversation message ("conv: info: ..." / "conv: error:
+ * ..."), then "result: <code> <PAM_NAME>" and "elapsed_ms: N". Exit status
+ * is the PAM code. --on-info runs `sh -c CMD` (not waited for) when the
+ * first PAM_TEXT_INFO arrives: the test taps the implant after the prompt.
+ */
+#include <security/pam_appl.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *on_info;
+static const char *conv_mode = "ok";
+static int info_seen;
+
+static const char *
+code_name(int c)
+{
+	static const char *names[] = { "PAM_SUCCESS", "PAM_OPEN_ERR",
+		"PAM_SYMBOL_ERR", "PAM_SERVICE_ERR", "PAM_SYSTEM_ERR",
+		"PAM_BUF_ERR", "PAM_PERM_DENIED", "PAM_AUTH_ERR",
+		"PAM_CRED_INSUFFICIENT", "PAM_AUTHINFO_UNAVAIL",
+		"PAM_USER_UNKNOWN", "PAM_MAXTRIES", "PAM_NEW_AUTHTOK_REQD",
+		"PAM_ACCT_EXPIRED", "PAM_SESSION_ERR", "PAM_CRED_UNAVAIL",
+		"PAM_CRED_EXPIRED", "PAM_CRED_ERR", "PAM_NO_MODULE_DATA",
+		"PAM_CONV_ERR", "PAM_AUTHTOK_ERR", "PAM_AUTHTOK_RECOVERY_ERR",
+		"PAM_AUTHTOK_LOCK_BUSY", "PAM_AUTHTOK_DISABLE_AGING",
+		"PAM_TRY_AGAIN", "PAM_IGNORE", "PAM_ABORT", "PAM_AUTHTOK_EXPIRED",
+		"PAM_MODULE_UNKNOWN", "PAM_BAD_ITEM", "PAM_CONV_AGAIN",
+		"PAM_INCOMPLETE" };
+
+	return c >= 0 && c < (int)(sizeof(names) / sizeof(names[0])) ?
+	    names[c] : "?";
+}
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	(void)data;
+	for (int i = 0; i < n; i++) {
+		const char *kind = msg[i]->msg_style == PAM_TEXT_INFO ? "info" :
+		    msg[i]->msg_style == PAM_ERROR_MSG ? "error" :
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON ? "prompt-echo" :
+		    "prompt-noecho";
+		printf("conv: %s: %s\n", kind, msg[i]->msg);
+		fflush(stdout);
+		if (msg[i]->msg_style == PAM_TEXT_INFO && !info_seen && on_info) {
+			info_seen = 1;
+			if (fork() == 0) {
+				execl("/bin/sh", "sh", "-c", on_info, (char *)NULL);
+				_exit(127);
+			}
+		}
+	}
+	if (strcmp(conv_mode, "fail") == 0)
+		return PAM_CONV_ERR;
+	if (strcmp(conv_mode, "null") == 0) {
+		*resp = NULL;
+		return PAM_SUCCESS;
+	}
+	*resp = calloc((size_t)n, sizeof(**resp));
+	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *confdir = NULL, *service = NULL, *user = NULL, *rhost = NULL;
+	struct pam_conv pc = { conv, NULL };
+	pam_handle_t *pamh = NULL;
+	struct timespec t0, t1;
+	int rc, setcred = 0;
+
+	signal(SIGCHLD, SIG_IGN); /* the --on-info child is not waited for */
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--setcred") == 0) {
+			setcred = 1;
+			continue;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "pamdrive: %s needs a value\n", argv[i]);
+			return 100;
+		}
+		if (strcmp(argv[i], "--confdir") == 0) confdir = v;
+		else if (strcmp(argv[i], "--service") == 0) service = v;
+		else if (strcmp(argv[i], "--user") == 0) user = v;
+		else if (strcmp(argv[i], "--rhost") == 0) rhost = v;
+		else if (strcmp(argv[i], "--on-info") == 0) on_info = v;
+		else if (strcmp(argv[i], "--conv") == 0) conv_mode = v;
+		else {
+			fprintf(stderr, "pamdrive: unknown option %s\n", argv[i]);
+			return 100;
+		}
+		i++;
+	}
+	if (confdir == NULL || service == NULL || user == NULL) {
+		fprintf(stderr, "usage: pamdrive --confdir DIR --service NAME "
+		    "--user USER [--rhost H] [--on-info CMD] [--conv ok|fail|null]\n");
+		return 100;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = pam_start_confdir(service, user, &pc, confdir, &pamh);
+	if (rc == PAM_SUCCESS && rhost != NULL)
+		rc = pam_set_item(pamh, PAM_RHOST, rhost);
+	if (rc == PAM_SUCCESS)
+		rc = pam_authenticate(pamh, 0);
+	if (rc == PAM_SUCCESS && setcred)
+		rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("result: %d %s\n", rc, code_name(rc));
+	printf("elapsed_ms: %ld\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	if (pamh != NULL)
+		pam_end(pamh, rc);
+	return rc;
+}
