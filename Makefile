@@ -106,7 +106,9 @@ check: all $(UNIT_BIN) $(TEST_TOOLS)
 	@sh tests/run-integration.sh
 
 demo:
-	@sh tests/demo.sh
+	@sh tests/install-deps.sh
+	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	@unshare --mount --propagation private /usr/bin/python3 tests/demo.py
 
 # ---- install -------------------------------------------------------------
 install: all

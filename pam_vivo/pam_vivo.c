@@ -262,6 +262,23 @@ close:
 	return rc;
 }
 
+/* Names for the log lines (pam_strerror's prose reads badly there). */
+static const char *
+code_name(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS: return "PAM_SUCCESS";
+	case PAM_IGNORE: return "PAM_IGNORE";
+	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
+	case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
+	case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
+	case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
+	case PAM_CONV_ERR: return "PAM_CONV_ERR";
+	case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
+	default: return "PAM_?";
+	}
+}
+
 /* The one return-code table (docs/design.md, "PAM return codes"). */
 static int
 map_result(uint32_t result, int nouserok)
@@ -304,12 +321,12 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		if (rc == PAM_SUCCESS)
 			rc = PAM_SYSTEM_ERR;
 		pam_syslog(pamh, LOG_NOTICE, "user=%s result=%s", user,
-		    pam_strerror(pamh, rc));
+		    code_name(rc));
 		return rc;
 	}
 	rc = map_result(res.result, a.nouserok);
 	pam_syslog(pamh, rc == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-	    "user=%s result=%s%s%s%s%s reason=%s", user, pam_strerror(pamh, rc),
+	    "user=%s result=%s%s%s%s%s reason=%s", user, code_name(rc),
 	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? " method=" : "",
 	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? res.method : "",
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=" : "",

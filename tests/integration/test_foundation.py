@@ -521,3 +521,91 @@ def test_14b_conversation_null_response_to_info_still_works(h):
     cmd, _ = h.tap_command(uid=ENROLLED, delay=0.1, hold=2.0)
     r = h.pam("alice", conv="null", on_info=cmd)
     check(r.code == "PAM_SUCCESS", "TEXT_INFO needs no response", r)
+
+
+# the helper on its own --------------------------------------------------
+def _msg(mtype, fields, version=1):
+    """Encode a helper message (docs/helper-protocol.md), independently of
+    the C encoder."""
+    body = bytes([version, mtype])
+    for tag, val in fields:
+        if isinstance(val, int):
+            val = val.to_bytes(4, "big")
+        elif isinstance(val, str):
+            val = val.encode()
+        body += bytes([tag]) + len(val).to_bytes(2, "big") + val
+    return len(body).to_bytes(4, "big") + body
+
+
+def _parse(data):
+    n = int.from_bytes(data[:4], "big")
+    body = data[4:4 + n]
+    out = {"version": body[0], "type": body[1]}
+    i = 2
+    while i < len(body):
+        tag, ln = body[i], int.from_bytes(body[i + 1:i + 3], "big")
+        out[tag] = body[i + 3:i + 3 + ln]
+        i += 3 + ln
+    return out
+
+
+def _run_helper(h, request, pass_fds=()):
+    import socket
+    a, b = socket.socketpair()
+    p = subprocess.Popen([h.helper], stdin=b.fileno(), stdout=b.fileno(),
+                         stderr=subprocess.DEVNULL, env={},
+                         pass_fds=pass_fds, close_fds=True)
+    b.close()
+    if request:
+        a.sendall(request)
+    a.settimeout(10)
+    data = b""
+    while True:
+        chunk = a.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    a.close()
+    rc = p.wait(10)
+    return rc, data
+
+
+AUTH = 1
+RESULT = 3
+
+
+def _auth(user="alice", timeout=1, flags=0):
+    return _msg(AUTH, [(1, user), (2, f"{ROOT}/etc/pam_vivo.conf"),
+                       (3, timeout), (4, flags)])
+
+
+def test_15_helper_refuses_leaked_descriptors(h):
+    """CVE-2019-12210 class: the helper checks it has only 0/1/2 open."""
+    enroll_tap(h, user="alice")
+    fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        # no request at all: the check comes before anything is read
+        rc, data = _run_helper(h, b"", pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    m = _parse(data)
+    check(m["type"] == RESULT and int.from_bytes(m[5], "big") == 6,
+          "RESULT internal-error", m)
+    check(b"descriptors" in m[7], "the reason says why", m)
+
+
+def test_15b_helper_refuses_other_protocol_versions(h):
+    enroll_tap(h, user="alice")
+    bad = _auth()
+    bad = bad[:4] + bytes([2]) + bad[5:]
+    rc, data = _run_helper(h, bad)
+    m = _parse(data)
+    check(m["type"] == RESULT and int.from_bytes(m[5], "big") == 6,
+          "version 2 refused", m)
+
+
+def test_15c_helper_answers_no_enrollment_directly(h):
+    rc, data = _run_helper(h, _auth(user="bob"))
+    m = _parse(data)
+    check(rc == 0 and m["type"] == RESULT and int.from_bytes(m[5], "big") == 1,
+          "no enrollment", m)
