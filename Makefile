@@ -96,13 +96,19 @@ $(B)/tests/exports: tests/tools/exports.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< -ldl $(LDFLAGS)
 
-TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports
+$(B)/tests/hmac_roll: tests/tools/hmac_roll.c $(B)/libvivo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
+	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+
+TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports $(B)/tests/hmac_roll
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 check: all $(UNIT_BIN) $(TEST_TOOLS)
 	@sh tests/run-unit.sh $(UNIT_BIN)
+	@sh tests/test-install.sh
 	@sh tests/run-integration.sh
 
 demo:

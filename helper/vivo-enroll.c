@@ -10,6 +10,7 @@
 #include "lib/card.h"
 #include "lib/config.h"
 #include "lib/file.h"
+#include "lib/hmac.h"
 #include "lib/log.h"
 #include "lib/pcsc.h"
 #include "lib/store.h"
@@ -17,6 +18,8 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,10 @@ struct opts {
 	const char *method;
 	const char *label;
 	unsigned timeout; /* 0 = the config's */
+	unsigned slot;    /* hmac: 1 or 2 */
+	int secret_stdin; /* hmac: the slot's secret comes on stdin */
+	int program;      /* hmac: write a new random secret */
+	int yes;          /* hmac --program: don't ask */
 };
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -52,6 +59,8 @@ usage(void)
 {
 	fputs("usage: vivo-enroll [--config PATH] COMMAND [options]\n"
 	      "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
+	      "  add --method hmac --slot 1|2 (--secret-stdin | --program [--yes])\n"
+	      "      [--user NAME] [--label TEXT] [--timeout N]\n"
 	      "  list [--user NAME]\n"
 	      "  remove --label TEXT [--user NAME]\n"
 	      "  test [--user NAME] [--timeout N]\n"
@@ -67,6 +76,12 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strncmp(k, "--", 2) != 0 || strstr(allowed, k) == NULL)
 			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k, allowed);
+		if (strcmp(k, "--secret-stdin") == 0 || strcmp(k, "--program") == 0 ||
+		    strcmp(k, "--yes") == 0) {
+			*(k[2] == 's' ? &o->secret_stdin : k[2] == 'p' ? &o->program :
+			    &o->yes) = 1;
+			continue;
+		}
 		if (v == NULL)
 			die(EXIT_USAGE, "%s needs a value", k);
 		i++;
@@ -76,6 +91,10 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			o->method = v;
 		else if (strcmp(k, "--label") == 0)
 			o->label = v;
+		else if (strcmp(k, "--slot") == 0) {
+			if (vivo_parse_uint(v, 1, 2, &o->slot) != 0)
+				die(EXIT_USAGE, "--slot: 1 or 2");
+		}
 		else if (strcmp(k, "--timeout") == 0) {
 			if (vivo_parse_uint(v, 1, VIVO_TIMEOUT_MAX, &o->timeout) != 0)
 				die(EXIT_USAGE, "--timeout: 1..%d seconds", VIVO_TIMEOUT_MAX);
@@ -156,10 +175,14 @@ print_wait(void *arg, unsigned timeout, size_t nreaders)
 	print_ready(&timeout, nreaders);
 }
 
-/* Wait for a fresh tap and read the UID. */
+/* Work on a tapped chip: 0 done, VIVO_CARD_ECOMM to wait for another tap;
+ * anything else dies with its own message. */
+typedef int (*chip_fn)(const struct vivo_transport *t, void *arg);
+
+/* Wait for a fresh tap and run fn on the chip, until it completes. */
 static void
-tap_uid(const struct vivo_config *c, unsigned timeout, uint8_t *uid,
-    size_t *uidlen)
+with_tapped_chip(const struct vivo_config *c, unsigned timeout, chip_fn fn,
+    void *arg)
 {
 	vivo_pcsc_t *p = NULL;
 	int64_t deadline = vivo_now_ms() + (int64_t)timeout * 1000;
@@ -182,20 +205,124 @@ tap_uid(const struct vivo_config *c, unsigned timeout, uint8_t *uid,
 		}
 		if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0)
 			continue;
-		r = vivo_uid_read(&t, uid, uidlen);
+		r = fn(&t, arg);
 		vivo_pcsc_disconnect(p);
 		if (r == VIVO_CARD_ECOMM) {
-			printf("The chip was lost during the read: hold it still and "
-			    "try again...\n");
+			printf("The chip was lost during the exchange: hold it still "
+			    "and try again...\n");
 			fflush(stdout);
 			continue;
 		}
 		vivo_pcsc_free(&p);
-		if (r != 0)
-			die(1, "this chip did not report a UID (it answered GET DATA "
-			    "with an error)");
 		return;
 	}
+}
+
+struct uid_read {
+	uint8_t uid[VIVO_UID_MAX];
+	size_t len;
+};
+
+static int
+read_uid_fn(const struct vivo_transport *t, void *arg)
+{
+	struct uid_read *u = arg;
+	int r = vivo_uid_read(t, u->uid, &u->len);
+
+	if (r != 0 && r != VIVO_CARD_ECOMM)
+		die(1, "this chip did not report a UID (it answered GET DATA "
+		    "with an error)");
+	return r;
+}
+
+struct hmac_enroll {
+	unsigned slot;
+	int program;
+	uint8_t key[VIVO_HMAC_KEY_LEN];
+};
+
+/* SELECT, program the slot if asked, then check that the card computes
+ * HMAC-SHA1 with exactly our key: nothing is written before that. */
+static int
+hmac_enroll_fn(const struct vivo_transport *t, void *arg)
+{
+	struct hmac_enroll *h = arg;
+	uint8_t status[VIVO_HMAC_STATUS_LEN], chal[VIVO_HMAC_CHAL_LEN];
+	uint8_t resp[VIVO_HMAC_RESP_LEN], want[VIVO_HMAC_RESP_LEN];
+	static const uint8_t noacc[6] = { 0 };
+	int r;
+
+	if ((r = vivo_hmac_select(t, status)) != 0) {
+		if (r == VIVO_CARD_ECOMM)
+			return r;
+		die(1, "this chip has no HMAC-SHA1 challenge-response applet");
+	}
+	if (h->program) {
+		r = vivo_hmac_program(t, h->slot, h->key, noacc, status);
+		if (r == VIVO_CARD_ECOMM)
+			return r;
+		if (r != 0)
+			die(1, "the chip refused to program slot %u (is it protected "
+			    "by an access code?); nothing was written", h->slot);
+	}
+	if (!vivo_hmac_slot_programmed(status, h->slot))
+		die(1, "slot %u of this implant is not programmed: use --program, "
+		    "or program it with YubiKey tools first", h->slot);
+	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
+	    vivo_hmac_sha1(h->key, chal, sizeof(chal), want) != 0)
+		die(1, "OpenSSL error");
+	r = vivo_hmac_challenge(t, h->slot, chal, sizeof(chal), resp);
+	if (r == VIVO_CARD_ECOMM)
+		return r;
+	if (r != 0)
+		die(1, "slot %u did not answer the challenge (not configured for "
+		    "HMAC-SHA1 challenge-response?)", h->slot);
+	r = CRYPTO_memcmp(resp, want, sizeof(resp));
+	OPENSSL_cleanse(resp, sizeof(resp));
+	OPENSSL_cleanse(want, sizeof(want));
+	if (r != 0)
+		die(1, "the secret does not match slot %u of this implant; "
+		    "nothing was written", h->slot);
+	return 0;
+}
+
+/* Read the 20-byte secret as 40 hex digits on stdin (never echoed). */
+static void
+read_secret(uint8_t key[VIVO_HMAC_KEY_LEN])
+{
+	char line[256], hex[256];
+	size_t n = 0, len = 0;
+
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		die(1, "--secret-stdin: no secret on standard input");
+	for (size_t i = 0; line[i] != '\0'; i++)
+		if (line[i] != ' ' && line[i] != '\n' && line[i] != '\r' &&
+		    line[i] != '\t' && n < sizeof(hex) - 1)
+			hex[n++] = line[i];
+	hex[n] = '\0';
+	if (vivo_hex_decode(hex, key, VIVO_HMAC_KEY_LEN, &len) != 0 ||
+	    len != VIVO_HMAC_KEY_LEN) {
+		VIVO_WIPE_ARRAY(line);
+		VIVO_WIPE_ARRAY(hex);
+		die(EXIT_USAGE, "--secret-stdin: expected the 20-byte secret as "
+		    "40 hex digits");
+	}
+	VIVO_WIPE_ARRAY(line);
+	VIVO_WIPE_ARRAY(hex);
+}
+
+static void
+confirm_program(unsigned slot)
+{
+	char answer[16];
+
+	printf("This writes a new random secret into slot %u of the implant. "
+	    "Whatever uses that slot now (KeePassXC, another computer) stops "
+	    "working with it.\nContinue? [y/N] ", slot);
+	fflush(stdout);
+	if (fgets(answer, sizeof(answer), stdin) == NULL ||
+	    (answer[0] != 'y' && answer[0] != 'Y'))
+		die(1, "not confirmed; nothing was changed");
 }
 
 static void
@@ -235,9 +362,162 @@ lock_and_load(const struct target *t, struct vivo_store *s)
 static void
 save(const struct target *t, const struct vivo_store *s)
 {
+	vivo_file_clean_stale(t->path); /* we hold the lock */
 	if (vivo_store_save(t->path, s, t->file_mode) != 0)
 		die(1, "cannot write %s: %s (the previous version is intact)",
 		    t->path, strerror(errno));
+}
+
+/* Pick the entry's label (given, or "<method>-N"), check it is free and
+ * there is room. */
+static void
+choose_label(const struct opts *o, const struct vivo_store *s,
+    const char *user, struct vivo_entry *e)
+{
+	if (o->label != NULL)
+		(void)vivo_strlcpy(e->label, o->label, sizeof(e->label));
+	else {
+		for (unsigned n = 1;; n++) {
+			snprintf(e->label, sizeof(e->label), "%s-%u", o->method, n);
+			if (vivo_store_find(s, e->label) < 0)
+				break;
+		}
+	}
+	if (vivo_store_find(s, e->label) >= 0)
+		die(1, "%s already has an implant labelled \"%s\"", user, e->label);
+	if (s->n >= VIVO_ENTRIES_MAX)
+		die(1, "%s already has %d implants enrolled", user, VIVO_ENTRIES_MAX);
+	vivo_store_now(e->created);
+}
+
+/* The chip was checked: lock, re-read, add, write. dup() refuses an entry
+ * for a chip that is already enrolled (it dies). */
+typedef void (*dup_fn)(const struct vivo_store *s, const char *user,
+    void *arg);
+
+static void
+store_entry(const struct opts *o, const struct target *t, const char *user,
+    struct vivo_entry *e, dup_fn dup, void *arg)
+{
+	struct vivo_store *s;
+	int lock;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		die(1, "out of memory");
+	lock = lock_and_load(t, s);
+	dup(s, user, arg);
+	choose_label(o, s, user, e);
+	(void)vivo_store_add(s, e);
+	save(t, s);
+	vivo_file_unlock(lock);
+	vivo_info("enrolled implant \"%s\" for %s (%s) in %s", e->label, user,
+	    o->method, t->path);
+	printf("Enrolled \"%s\" for %s (method %s) in %s.\n", e->label, user,
+	    o->method, t->path);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+static void
+uid_dup(const struct vivo_store *s, const char *user, void *arg)
+{
+	const struct uid_read *u = arg;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].method == VIVO_M_UID &&
+		    vivo_uid_match(u->uid, u->len, &s->e[i].uid) == 1)
+			die(1, "this chip is already enrolled for %s as \"%s\"", user,
+			    s->e[i].label);
+}
+
+static void
+hmac_dup(const struct vivo_store *s, const char *user, void *arg)
+{
+	const struct hmac_enroll *h = arg;
+	uint8_t resp[VIVO_HMAC_RESP_LEN], key[VIVO_HMAC_KEY_LEN];
+
+	/* we hold K: an existing state that opens with HMAC(K, C) is this
+	 * very secret */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct vivo_hmac_data *d = &s->e[i].hmac;
+		int same;
+		if (s->e[i].method != VIVO_M_HMAC || d->slot != h->slot ||
+		    vivo_hmac_sha1(h->key, d->challenge, sizeof(d->challenge),
+		    resp) != 0)
+			continue;
+		same = vivo_hmac_open(d, user, resp, key) == 0;
+		OPENSSL_cleanse(resp, sizeof(resp));
+		OPENSSL_cleanse(key, sizeof(key));
+		if (same)
+			die(1, "this implant's slot %u is already enrolled for %s as "
+			    "\"%s\"", h->slot, user, s->e[i].label);
+	}
+}
+
+static void
+add_uid(const struct opts *o, const struct vivo_config *c, const char *user,
+    const struct target *t)
+{
+	struct uid_read u = { { 0 }, 0 };
+	struct vivo_entry e;
+
+	printf("Enrolling an implant for %s by UID.\n", user);
+	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, read_uid_fn, &u);
+	if (vivo_uid_is_random(u.uid, u.len))
+		die(1, "this chip shows a random ID (4 bytes starting 08), new at "
+		    "every power-up: it cannot be enrolled by UID");
+	memset(&e, 0, sizeof(e));
+	e.method = VIVO_M_UID;
+	if (vivo_uid_enroll(u.uid, u.len, VIVO_UID_ITER_DEFAULT, &e.uid) != 0)
+		die(1, "cannot hash the UID (OpenSSL error)");
+	store_entry(o, t, user, &e, uid_dup, &u);
+	VIVO_WIPE_ARRAY(u.uid);
+	printf("Note: a UID is not a secret. Anyone who can read this chip, even "
+	    "briefly, can copy its UID onto another chip, and that copy will "
+	    "be accepted. Prefer u2f or hmac where the chip supports them.\n");
+	if (!(c->methods & VIVO_M_UID))
+		printf("Warning: %s does not list \"uid\" in methods; this "
+		    "enrollment is not accepted until it does.\n", cfg_path(o));
+}
+
+static void
+add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
+    const struct target *t)
+{
+	struct hmac_enroll h;
+	struct vivo_entry e;
+
+	memset(&h, 0, sizeof(h));
+	if (o->slot == 0)
+		die(EXIT_USAGE, "add --method hmac needs --slot 1 or --slot 2");
+	if (o->secret_stdin == o->program)
+		die(EXIT_USAGE, "add --method hmac needs either --secret-stdin "
+		    "(keep the slot's secret) or --program (write a new one)");
+	h.slot = o->slot;
+	h.program = o->program;
+	if (o->program) {
+		if (!o->yes)
+			confirm_program(o->slot);
+		if (RAND_bytes(h.key, sizeof(h.key)) != 1)
+			die(1, "OpenSSL cannot make a random secret");
+	} else
+		read_secret(h.key);
+	printf("Enrolling slot %u of an implant for %s (HMAC-SHA1 "
+	    "challenge-response).\n", h.slot, user);
+	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, hmac_enroll_fn,
+	    &h);
+	memset(&e, 0, sizeof(e));
+	e.method = VIVO_M_HMAC;
+	if (vivo_hmac_seal(h.key, user, h.slot, &e.hmac) != 0)
+		die(1, "cannot seal the state (OpenSSL error)");
+	store_entry(o, t, user, &e, hmac_dup, &h);
+	OPENSSL_cleanse(&h, sizeof(h));
+	if (o->program)
+		printf("Slot %u now holds a new random secret, known only to the "
+		    "implant (this computer keeps it sealed).\n", o->slot);
+	if (!(c->methods & VIVO_M_HMAC))
+		printf("Warning: %s does not list \"hmac\" in methods; this "
+		    "enrollment is not accepted until it does.\n", cfg_path(o));
 }
 
 static int
@@ -245,74 +525,29 @@ cmd_add(struct opts *o)
 {
 	struct vivo_config c;
 	struct passwd pw;
-	char pwbuf[4096], label[VIVO_LABEL_MAX + 1];
+	char pwbuf[4096];
 	const char *user;
 	struct target t;
-	struct vivo_store *s;
-	struct vivo_entry e;
-	uint8_t uid[VIVO_UID_MAX];
-	size_t uidlen = 0;
-	int lock;
 
 	if (o->method == NULL)
-		die(EXIT_USAGE, "add needs --method uid");
-	if (strcmp(o->method, "uid") != 0)
-		die(EXIT_USAGE, "method \"%s\" is not supported by this version "
-		    "(supported: uid)", o->method);
+		die(EXIT_USAGE, "add needs --method uid|hmac");
 	if (o->label != NULL && !vivo_label_valid(o->label))
 		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8",
 		    VIVO_LABEL_MAX);
+	if (strcmp(o->method, "hmac") != 0 && (o->slot || o->secret_stdin ||
+	    o->program || o->yes))
+		die(EXIT_USAGE, "--slot, --secret-stdin, --program and --yes are for "
+		    "--method hmac");
+	if (strcmp(o->method, "uid") != 0 && strcmp(o->method, "hmac") != 0)
+		die(EXIT_USAGE, "method \"%s\" is not supported by this version "
+		    "(supported: uid, hmac)", o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	write_target(&c, cfg_path(o), user, &pw, &t);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		die(1, "out of memory");
-
-	printf("Enrolling an implant for %s by UID.\n", user);
-	tap_uid(&c, o->timeout ? o->timeout : c.timeout, uid, &uidlen);
-	if (vivo_uid_is_random(uid, uidlen))
-		die(1, "this chip shows a random ID (4 bytes starting 08), new at "
-		    "every power-up: it cannot be enrolled by UID");
-
-	lock = lock_and_load(&t, s);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->e[i].method == VIVO_M_UID &&
-		    vivo_uid_match(uid, uidlen, &s->e[i].uid) == 1)
-			die(1, "this chip is already enrolled for %s as \"%s\"", user,
-			    s->e[i].label);
-	if (o->label != NULL)
-		(void)vivo_strlcpy(label, o->label, sizeof(label));
-	else {
-		for (unsigned n = 1;; n++) {
-			snprintf(label, sizeof(label), "uid-%u", n);
-			if (vivo_store_find(s, label) < 0)
-				break;
-		}
-	}
-	if (vivo_store_find(s, label) >= 0)
-		die(1, "%s already has an implant labelled \"%s\"", user, label);
-	if (s->n >= VIVO_ENTRIES_MAX)
-		die(1, "%s already has %d implants enrolled", user, VIVO_ENTRIES_MAX);
-	memset(&e, 0, sizeof(e));
-	(void)vivo_strlcpy(e.label, label, sizeof(e.label));
-	e.method = VIVO_M_UID;
-	vivo_store_now(e.created);
-	if (vivo_uid_enroll(uid, uidlen, VIVO_UID_ITER_DEFAULT, &e.uid) != 0)
-		die(1, "cannot hash the UID (OpenSSL error)");
-	VIVO_WIPE_ARRAY(uid);
-	(void)vivo_store_add(s, &e);
-	save(&t, s);
-	vivo_file_unlock(lock);
-	vivo_info("enrolled implant \"%s\" for %s (uid) in %s", label, user,
-	    t.path);
-	printf("Enrolled \"%s\" for %s (method uid) in %s.\n", label, user, t.path);
-	printf("Note: a UID is not a secret. Anyone who can read this chip, even "
-	    "briefly, can copy its UID onto another chip, and that copy will "
-	    "be accepted. Prefer u2f or hmac where the chip supports them.\n");
-	if (!(c.methods & VIVO_M_UID))
-		printf("Warning: %s does not list \"uid\" in methods; this "
-		    "enrollment is not accepted until it does.\n", cfg_path(o));
-	free(s);
+	if (strcmp(o->method, "uid") == 0)
+		add_uid(o, &c, user, &t);
+	else
+		add_hmac(o, &c, user, &t);
 	return 0;
 }
 
@@ -578,7 +813,8 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[i++];
 	if (strcmp(cmd, "add") == 0) {
-		parse_opts(argc - i, argv + i, "--method --user --label --timeout", &o);
+		parse_opts(argc - i, argv + i, "--method --user --label --timeout "
+		    "--slot --secret-stdin --program --yes", &o);
 		return cmd_add(&o);
 	} else if (strcmp(cmd, "list") == 0) {
 		parse_opts(argc - i, argv + i, "--user", &o);

@@ -7,6 +7,8 @@
 #include "pcsc.h"
 #include "uid.h"
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -121,24 +123,217 @@ count_usable(const struct vivo_store *s, unsigned methods)
 	return n;
 }
 
+#define RETRY 100 /* the chip was lost: wait for another tap */
+
+/* Where an entry lives, to write its new state back. */
+struct found {
+	const struct vivo_entry *e;
+	int user_store; /* 0: system store, 1: user store */
+};
+
 /* Check the chip's UID against every usable uid entry (all of them, so
  * the time taken does not say which one matched). */
-static const struct vivo_entry *
-match_uid(const struct vivo_enrollments *en, const uint8_t *uid, size_t len)
+static int
+try_uid(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct vivo_transport *t, struct found *f)
 {
 	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
-	const struct vivo_entry *found = NULL;
+	uint8_t uid[VIVO_UID_MAX];
+	size_t uidlen = 0;
+	int r;
 
-	for (size_t s = 0; s < 2; s++) {
+	if (!(a->cfg->methods & VIVO_M_UID))
+		return 0;
+	r = vivo_uid_read(t, uid, &uidlen);
+	if (r == VIVO_CARD_ECOMM)
+		return RETRY;
+	if (r != 0) {
+		setf(a->reason, sizeof(a->reason), "the chip presented did not "
+		    "report a usable UID");
+		return 0;
+	}
+	for (int s = 0; s < 2; s++) {
 		for (size_t i = 0; i < stores[s]->n; i++) {
 			const struct vivo_entry *e = &stores[s]->e[i];
 			if (e->method != VIVO_M_UID)
 				continue;
-			if (vivo_uid_match(uid, len, &e->uid) == 1 && found == NULL)
-				found = e;
+			if (vivo_uid_match(uid, uidlen, &e->uid) == 1 && f->e == NULL) {
+				f->e = e;
+				f->user_store = s;
+			}
 		}
 	}
-	return found;
+	VIVO_WIPE_ARRAY(uid);
+	return 0;
+}
+
+int
+vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
+    const char *label, const struct vivo_hmac_data *used,
+    const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz)
+{
+	struct vivo_store *s = NULL;
+	char err[512];
+	int lock = -1, idx, result = VIVO_R_INTERNAL;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	if ((lock = vivo_file_lock_dir(path)) < 0) {
+		setf(reason, reasonsz, "cannot lock the directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (vivo_store_load(path, owner, s, err, sizeof(err)) != 0) {
+		setf(reason, reasonsz, "cannot re-read %s", err);
+		goto out;
+	}
+	idx = vivo_store_find(s, label);
+	if (idx < 0 || s->e[idx].method != VIVO_M_HMAC ||
+	    memcmp(&s->e[idx].hmac, used, sizeof(*used)) != 0) {
+		result = VIVO_R_AUTH_FAILED;
+		setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
+		    "concurrent authentication", label);
+		goto out;
+	}
+	vivo_file_clean_stale(path);
+	if (vivo_hmac_seal(key, user, used->slot, &s->e[idx].hmac) != 0) {
+		setf(reason, reasonsz, "cannot seal the next state");
+		goto out;
+	}
+	if (vivo_store_save(path, s, mode) != 0) {
+		setf(reason, reasonsz, "cannot store the next challenge in %s: %s; "
+		    "refusing (the old state still works)", path, strerror(errno));
+		goto out;
+	}
+	result = VIVO_R_OK;
+out:
+	vivo_file_unlock(lock);
+	if (s != NULL) {
+		explicit_bzero(s, sizeof(*s));
+		free(s);
+	}
+	return result;
+}
+
+/* Roll the state of an hmac entry that just matched, as the user when it
+ * lives in the user store. */
+static int
+hmac_commit(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct found *f, const uint8_t key[VIVO_HMAC_KEY_LEN])
+{
+	struct vivo_priv priv = { 0 };
+	struct passwd pw;
+	char pwbuf[4096];
+	int r;
+
+	if (!f->user_store)
+		return vivo_hmac_roll(en->sys_path, geteuid(), 0644, a->user,
+		    f->e->label, &f->e->hmac, key, a->reason, sizeof(a->reason));
+	if (vivo_getpw(a->user, &pw, pwbuf, sizeof(pwbuf)) != 0 ||
+	    vivo_priv_drop(&priv, &pw) != 0) {
+		setf(a->reason, sizeof(a->reason), "cannot switch to %s to write "
+		    "%s", a->user, en->usr_path);
+		return VIVO_R_INTERNAL;
+	}
+	r = vivo_hmac_roll(en->usr_path, pw.pw_uid, 0600, a->user, f->e->label,
+	    &f->e->hmac, key, a->reason, sizeof(a->reason));
+	vivo_priv_regain(&priv);
+	explicit_bzero(pwbuf, sizeof(pwbuf));
+	return r;
+}
+
+/* HMAC-SHA1 challenge-response against every usable hmac entry. Returns
+ * 0 (no match, or VIVO_R_* in *result when an entry matched), RETRY. */
+static int
+try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct vivo_transport *t, struct found *f, uint32_t *result)
+{
+	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
+	uint8_t status[VIVO_HMAC_STATUS_LEN], resp[VIVO_HMAC_RESP_LEN];
+	uint8_t key[VIVO_HMAC_KEY_LEN];
+	int r, selected = 0;
+
+	if (!(a->cfg->methods & VIVO_M_HMAC))
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		for (size_t i = 0; i < stores[s]->n; i++) {
+			const struct vivo_entry *e = &stores[s]->e[i];
+			if (e->method != VIVO_M_HMAC)
+				continue;
+			if (!selected) {
+				r = vivo_hmac_select(t, status);
+				if (r == VIVO_CARD_ECOMM)
+					return RETRY;
+				if (r != 0)
+					return 0; /* no HMAC applet on this chip */
+				selected = 1;
+			}
+			if (!vivo_hmac_slot_programmed(status, e->hmac.slot)) {
+				setf(a->reason, sizeof(a->reason), "slot %u of the "
+				    "chip presented is not programmed", e->hmac.slot);
+				continue;
+			}
+			r = vivo_hmac_challenge(t, e->hmac.slot, e->hmac.challenge,
+			    sizeof(e->hmac.challenge), resp);
+			if (r == VIVO_CARD_ECOMM)
+				return RETRY;
+			if (r != 0) {
+				setf(a->reason, sizeof(a->reason), "slot %u of the "
+				    "chip presented did not answer the challenge",
+				    e->hmac.slot);
+				continue;
+			}
+			r = vivo_hmac_open(&e->hmac, a->user, resp, key);
+			OPENSSL_cleanse(resp, sizeof(resp));
+			if (r != 0) {
+				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				continue;
+			}
+			f->e = e;
+			f->user_store = s;
+			*result = (uint32_t)hmac_commit(a, en, f, key);
+			OPENSSL_cleanse(key, sizeof(key));
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Run the enrolled methods, strongest first, against the chip on t.
+ * VIVO_R_* or RETRY. */
+static int
+check_chip(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct vivo_transport *t)
+{
+	struct found f = { NULL, 0 };
+	uint32_t result = VIVO_R_AUTH_FAILED;
+
+	if (try_hmac(a, en, t, &f, &result) == RETRY)
+		return RETRY;
+	if (f.e == NULL && try_uid(a, en, t, &f) == RETRY)
+		return RETRY;
+	if (f.e == NULL) {
+		if (a->reason[0] == '\0')
+			setf(a->reason, sizeof(a->reason), "the chip presented is not "
+			    "enrolled for %s", a->user);
+		setf(a->text, sizeof(a->text), "This implant is not enrolled for "
+		    "%s.", a->user);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (f.e->method == VIVO_M_UID)
+		result = VIVO_R_OK; /* the UID hash just matched */
+	if (result == VIVO_R_OK) {
+		a->method = vivo_method_name(f.e->method);
+		(void)vivo_strlcpy(a->label, f.e->label, sizeof(a->label));
+		setf(a->reason, sizeof(a->reason), "implant \"%s\" accepted (%s)",
+		    f.e->label, a->method);
+	} else if (result == VIVO_R_AUTH_FAILED)
+		setf(a->text, sizeof(a->text), "This implant's state was just used "
+		    "by another login; try again.");
+	else
+		setf(a->text, sizeof(a->text), "Implant accepted, but its next "
+		    "challenge could not be saved: refused.");
+	return (int)result;
 }
 
 static void
@@ -207,10 +402,9 @@ vivo_authenticate(struct vivo_auth *a)
 	}
 	for (;;) {
 		char reader[128];
-		uint8_t atr[64], uid[VIVO_UID_MAX];
-		size_t atrlen = sizeof(atr), uidlen = 0;
+		uint8_t atr[64];
+		size_t atrlen = sizeof(atr);
 		struct vivo_transport t;
-		const struct vivo_entry *e;
 
 		r = vivo_pcsc_wait_tap(pcsc, deadline, told ? NULL : ready_bridge,
 		    a, reader, sizeof(reader));
@@ -232,35 +426,15 @@ vivo_authenticate(struct vivo_auth *a)
 			    "another tap", __func__);
 			continue;
 		}
-		r = vivo_uid_read(&t, uid, &uidlen);
+		a->reason[0] = '\0';
+		r = check_chip(a, en, &t);
 		vivo_pcsc_disconnect(pcsc);
-		if (r == VIVO_CARD_ECOMM) {
-			vivo_dbg("%s: chip lost during the read; waiting for "
+		if (r == RETRY) {
+			vivo_dbg("%s: chip lost during the exchange; waiting for "
 			    "another tap", __func__);
 			continue;
 		}
-		if (r != 0) {
-			a->result = VIVO_R_AUTH_FAILED;
-			setf(a->reason, sizeof(a->reason), "the chip presented did not "
-			    "report a usable UID");
-			setf(a->text, sizeof(a->text), "This chip cannot be used here.");
-			goto out;
-		}
-		e = (c->methods & VIVO_M_UID) ? match_uid(en, uid, uidlen) : NULL;
-		VIVO_WIPE_ARRAY(uid);
-		if (e == NULL) {
-			a->result = VIVO_R_AUTH_FAILED;
-			setf(a->reason, sizeof(a->reason), "the chip presented is not "
-			    "enrolled for %s", a->user);
-			setf(a->text, sizeof(a->text), "This implant is not enrolled "
-			    "for %s.", a->user);
-			goto out;
-		}
-		a->result = VIVO_R_OK;
-		a->method = vivo_method_name(e->method);
-		(void)vivo_strlcpy(a->label, e->label, sizeof(a->label));
-		setf(a->reason, sizeof(a->reason), "implant \"%s\" accepted (%s)",
-		    e->label, a->method);
+		a->result = (uint32_t)r;
 		goto out;
 	}
 out:

@@ -62,4 +62,16 @@ struct vivo_auth {
 
 void vivo_authenticate(struct vivo_auth *a);
 
+/*
+ * Make the next hmac state of implant `label` durable: under the directory
+ * lock, re-read the store at `path` (owner root or `owner`), check that the
+ * entry still holds `used` (else a concurrent authentication consumed it:
+ * VIVO_R_AUTH_FAILED), seal `key` under a fresh challenge and replace the
+ * file (temp, fsync, rename, fsync dir) with `mode`. VIVO_R_OK only when
+ * all of that worked; the old file is intact otherwise.
+ */
+int vivo_hmac_roll(const char *path, uid_t owner, mode_t mode,
+    const char *user, const char *label, const struct vivo_hmac_data *used,
+    const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz);
+
 #endif

@@ -4,6 +4,7 @@
 #include "file.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -200,6 +201,28 @@ out:
 	return -1;
 done:
 	return ok;
+}
+
+void
+vivo_file_clean_stale(const char *path)
+{
+	char dirbuf[PATH_MAX], basebuf[PATH_MAX], prefix[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int dfd;
+
+	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
+	    vivo_strlcpy(basebuf, path, sizeof(basebuf)) != 0 ||
+	    snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(basebuf)) >=
+	    (int)sizeof(prefix))
+		return;
+	if ((d = opendir(dirname(dirbuf))) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+	closedir(d);
 }
 
 int

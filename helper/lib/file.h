@@ -37,6 +37,11 @@ int vivo_file_check_parents(const char *path, uid_t owner, const char **why);
 int vivo_file_replace(const char *path, const void *data, size_t len,
     mode_t mode);
 
+/* Remove temp files vivo_file_replace left for `path` when its writer was
+ * killed. Call only while holding the directory lock (a live writer holds
+ * it too, so every temp file seen then is stale). */
+void vivo_file_clean_stale(const char *path);
+
 /* mkdir -p for the directories above `path` with `mode` (existing ones are
  * left as they are). 0 / -1. */
 int vivo_file_mkparents(const char *path, mode_t mode);

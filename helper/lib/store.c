@@ -91,10 +91,37 @@ parse_uid(config_setting_t *g, struct vivo_uid_data *u, char *err,
 }
 
 static int
+parse_hmac(config_setting_t *g, struct vivo_hmac_data *h, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "slot", "challenge", "sealed" };
+	int slot;
+
+	if (g == NULL || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "hmac: missing group");
+		return -1;
+	}
+	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		return -1;
+	if (config_setting_lookup_int(g, "slot", &slot) != CONFIG_TRUE ||
+	    (slot != 1 && slot != 2)) {
+		snprintf(err, errlen, "hmac.slot: expected 1 or 2");
+		return -1;
+	}
+	h->slot = (uint8_t)slot;
+	if (hex_field(g, "challenge", h->challenge, sizeof(h->challenge), err,
+	    errlen) || hex_field(g, "sealed", h->sealed, sizeof(h->sealed), err,
+	    errlen))
+		return -1;
+	return 0;
+}
+
+static int
 parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
     size_t errlen)
 {
-	static const char *const keys[] = { "label", "method", "created", "uid" };
+	static const char *const keys[] = { "label", "method", "created", "uid",
+		"hmac" };
 	const char *label, *method, *created;
 
 	memset(e, 0, sizeof(*e));
@@ -122,12 +149,28 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
 		snprintf(err, errlen, "method: missing or unknown");
 		return -1;
 	}
-	if (e->method != VIVO_M_UID) {
-		snprintf(err, errlen, "method \"%s\": not supported by this version",
-		    method);
+	/* exactly the method's own group */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const groups[] = { "uid", "hmac" };
+		int want = strcmp(groups[i], method) == 0;
+		if ((config_setting_get_member(g, groups[i]) != NULL) != want) {
+			snprintf(err, errlen, "method \"%s\": %s group %s", method,
+			    groups[i], want ? "missing" : "not allowed");
+			return -1;
+		}
+	}
+	switch (e->method) {
+	case VIVO_M_UID:
+		return parse_uid(config_setting_get_member(g, "uid"), &e->uid, err,
+		    errlen);
+	case VIVO_M_HMAC:
+		return parse_hmac(config_setting_get_member(g, "hmac"), &e->hmac,
+		    err, errlen);
+	default:
+		snprintf(err, errlen, "method \"%s\": not supported by this "
+		    "version", method);
 		return -1;
 	}
-	return parse_uid(config_setting_get_member(g, "uid"), &e->uid, err, errlen);
 }
 
 int
@@ -223,6 +266,16 @@ format_entry(config_setting_t *list, const struct vivo_entry *e)
 		    config_setting_set_int(s, (int)e->uid.iterations) != CONFIG_TRUE ||
 		    add_hex(u, "salt", e->uid.salt, sizeof(e->uid.salt)) ||
 		    add_hex(u, "hash", e->uid.hash, sizeof(e->uid.hash)))
+			return -1;
+		return 0;
+	}
+	if (e->method == VIVO_M_HMAC) {
+		if ((u = config_setting_add(g, "hmac", CONFIG_TYPE_GROUP)) == NULL ||
+		    (s = config_setting_add(u, "slot", CONFIG_TYPE_INT)) == NULL ||
+		    config_setting_set_int(s, e->hmac.slot) != CONFIG_TRUE ||
+		    add_hex(u, "challenge", e->hmac.challenge,
+		    sizeof(e->hmac.challenge)) ||
+		    add_hex(u, "sealed", e->hmac.sealed, sizeof(e->hmac.sealed)))
 			return -1;
 		return 0;
 	}

@@ -6,6 +6,7 @@
 #define VIVO_STORE_H
 
 #include "config.h"
+#include "hmac.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -31,7 +32,8 @@ struct vivo_entry {
 	char label[VIVO_LABEL_MAX + 1];
 	unsigned method;  /* one enum vivo_method bit */
 	char created[32]; /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
-	struct vivo_uid_data uid;
+	struct vivo_uid_data uid;   /* method uid */
+	struct vivo_hmac_data hmac; /* method hmac */
 };
 
 struct vivo_store {
