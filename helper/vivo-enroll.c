@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/pcsc.h"
 #include "lib/store.h"
+#include "lib/u2f.h"
 #include "lib/uid.h"
 #include "lib/util.h"
 
@@ -58,6 +59,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fputs("usage: vivo-enroll [--config PATH] COMMAND [options]\n"
+	      "  add --method u2f [--user NAME] [--label TEXT] [--timeout N]\n"
 	      "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
 	      "  add --method hmac --slot 1|2 (--secret-stdin | --program [--yes])\n"
 	      "      [--user NAME] [--label TEXT] [--timeout N]\n"
@@ -520,6 +522,81 @@ add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
 		    "enrollment is not accepted until it does.\n", cfg_path(o));
 }
 
+struct u2f_enroll {
+	const char *appid;
+	struct vivo_u2f_reg reg;
+};
+
+/* SELECT, REGISTER with a fresh challenge, verify the attestation. */
+static int
+u2f_enroll_fn(const struct vivo_transport *t, void *arg)
+{
+	struct u2f_enroll *u = arg;
+	uint8_t chal[VIVO_U2F_PARAM_LEN], app[VIVO_U2F_PARAM_LEN];
+	int r;
+
+	if ((r = vivo_u2f_select(t)) != 0) {
+		if (r == VIVO_CARD_ECOMM)
+			return r;
+		if (r == VIVO_U2F_EFIDO2)
+			die(1, "this chip's FIDO applet speaks FIDO2 (CTAP2) only; "
+			    "u2f needs a U2F (CTAP1) applet");
+		die(1, "this chip has no FIDO U2F applet");
+	}
+	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
+	    vivo_u2f_app_param(u->appid, app) != 0)
+		die(1, "OpenSSL error");
+	r = vivo_u2f_register(t, chal, app, &u->reg);
+	if (r == VIVO_CARD_ECOMM)
+		return r;
+	if (r == VIVO_CARD_EPROTO)
+		die(1, "the registration reply is malformed, or its attestation "
+		    "signature does not verify; nothing was written");
+	if (r != 0)
+		die(1, "the FIDO applet refused to register (is an attestation "
+		    "certificate installed?)");
+	return 0;
+}
+
+static void
+u2f_dup(const struct vivo_store *s, const char *user, void *arg)
+{
+	const struct u2f_enroll *u = arg;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].method == VIVO_M_U2F &&
+		    memcmp(s->e[i].u2f.pub, u->reg.pub, VIVO_U2F_PUB_LEN) == 0)
+			die(1, "this registration is already enrolled for %s as "
+			    "\"%s\"", user, s->e[i].label);
+}
+
+static void
+add_u2f(const struct opts *o, const struct vivo_config *c, const char *user,
+    const struct target *t)
+{
+	struct u2f_enroll u;
+	struct vivo_entry e;
+
+	memset(&u, 0, sizeof(u));
+	u.appid = c->appid;
+	printf("Registering an implant's FIDO U2F applet for %s (appid %s).\n",
+	    user, c->appid);
+	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, u2f_enroll_fn,
+	    &u);
+	memset(&e, 0, sizeof(e));
+	e.method = VIVO_M_U2F;
+	(void)vivo_strlcpy(e.u2f.appid, c->appid, sizeof(e.u2f.appid));
+	memcpy(e.u2f.kh, u.reg.kh, u.reg.khlen);
+	e.u2f.khlen = u.reg.khlen;
+	memcpy(e.u2f.pub, u.reg.pub, sizeof(e.u2f.pub));
+	e.u2f.counter = 0;
+	printf("Attestation certificate: %s\n", u.reg.subject);
+	store_entry(o, t, user, &e, u2f_dup, &u);
+	if (!(c->methods & VIVO_M_U2F))
+		printf("Warning: %s does not list \"u2f\" in methods; this "
+		    "enrollment is not accepted until it does.\n", cfg_path(o));
+}
+
 static int
 cmd_add(struct opts *o)
 {
@@ -530,7 +607,7 @@ cmd_add(struct opts *o)
 	struct target t;
 
 	if (o->method == NULL)
-		die(EXIT_USAGE, "add needs --method uid|hmac");
+		die(EXIT_USAGE, "add needs --method u2f|hmac|uid");
 	if (o->label != NULL && !vivo_label_valid(o->label))
 		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8",
 		    VIVO_LABEL_MAX);
@@ -538,16 +615,17 @@ cmd_add(struct opts *o)
 	    o->program || o->yes))
 		die(EXIT_USAGE, "--slot, --secret-stdin, --program and --yes are for "
 		    "--method hmac");
-	if (strcmp(o->method, "uid") != 0 && strcmp(o->method, "hmac") != 0)
-		die(EXIT_USAGE, "method \"%s\" is not supported by this version "
-		    "(supported: uid, hmac)", o->method);
+	if (vivo_method_from_name(o->method) == 0)
+		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)", o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	write_target(&c, cfg_path(o), user, &pw, &t);
 	if (strcmp(o->method, "uid") == 0)
 		add_uid(o, &c, user, &t);
-	else
+	else if (strcmp(o->method, "hmac") == 0)
 		add_hmac(o, &c, user, &t);
+	else
+		add_u2f(o, &c, user, &t);
 	return 0;
 }
 

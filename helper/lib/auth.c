@@ -8,6 +8,8 @@
 #include "uid.h"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -168,9 +170,9 @@ try_uid(struct vivo_auth *a, const struct vivo_enrollments *en,
 }
 
 int
-vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
-    const char *label, const struct vivo_hmac_data *used,
-    const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz)
+vivo_store_update(const char *path, uid_t owner, mode_t mode,
+    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
+    size_t reasonsz)
 {
 	struct vivo_store *s = NULL;
 	char err[512];
@@ -187,22 +189,18 @@ vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
 		setf(reason, reasonsz, "cannot re-read %s", err);
 		goto out;
 	}
-	idx = vivo_store_find(s, label);
-	if (idx < 0 || s->e[idx].method != VIVO_M_HMAC ||
-	    memcmp(&s->e[idx].hmac, used, sizeof(*used)) != 0) {
+	if ((idx = vivo_store_find(s, label)) < 0) {
 		result = VIVO_R_AUTH_FAILED;
-		setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
-		    "concurrent authentication", label);
+		setf(reason, reasonsz, "implant \"%s\" was removed meanwhile", label);
 		goto out;
 	}
+	if ((result = fn(&s->e[idx], arg, reason, reasonsz)) != VIVO_R_OK)
+		goto out;
+	result = VIVO_R_INTERNAL;
 	vivo_file_clean_stale(path);
-	if (vivo_hmac_seal(key, user, used->slot, &s->e[idx].hmac) != 0) {
-		setf(reason, reasonsz, "cannot seal the next state");
-		goto out;
-	}
 	if (vivo_store_save(path, s, mode) != 0) {
-		setf(reason, reasonsz, "cannot store the next challenge in %s: %s; "
-		    "refusing (the old state still works)", path, strerror(errno));
+		setf(reason, reasonsz, "cannot store the new state in %s: %s; "
+		    "refusing (the old state is intact)", path, strerror(errno));
 		goto out;
 	}
 	result = VIVO_R_OK;
@@ -215,11 +213,46 @@ out:
 	return result;
 }
 
-/* Roll the state of an hmac entry that just matched, as the user when it
- * lives in the user store. */
+struct hmac_roll_arg {
+	const char *user;
+	const struct vivo_hmac_data *used;
+	const uint8_t *key;
+};
+
 static int
-hmac_commit(struct vivo_auth *a, const struct vivo_enrollments *en,
-    const struct found *f, const uint8_t key[VIVO_HMAC_KEY_LEN])
+hmac_roll_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
+{
+	const struct hmac_roll_arg *h = arg;
+
+	if (e->method != VIVO_M_HMAC ||
+	    memcmp(&e->hmac, h->used, sizeof(*h->used)) != 0) {
+		setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
+		    "concurrent authentication", e->label);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (vivo_hmac_seal(h->key, h->user, h->used->slot, &e->hmac) != 0) {
+		setf(reason, reasonsz, "cannot seal the next state");
+		return VIVO_R_INTERNAL;
+	}
+	return VIVO_R_OK;
+}
+
+int
+vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
+    const char *label, const struct vivo_hmac_data *used,
+    const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz)
+{
+	struct hmac_roll_arg h = { user, used, key };
+
+	return vivo_store_update(path, owner, mode, label, hmac_roll_fn, &h,
+	    reason, reasonsz);
+}
+
+/* Update the entry that just matched in the store it came from, as the
+ * user when that is the user store. */
+static int
+commit(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct found *f, vivo_entry_update_fn fn, void *arg)
 {
 	struct vivo_priv priv = { 0 };
 	struct passwd pw;
@@ -227,19 +260,139 @@ hmac_commit(struct vivo_auth *a, const struct vivo_enrollments *en,
 	int r;
 
 	if (!f->user_store)
-		return vivo_hmac_roll(en->sys_path, geteuid(), 0644, a->user,
-		    f->e->label, &f->e->hmac, key, a->reason, sizeof(a->reason));
+		return vivo_store_update(en->sys_path, geteuid(), 0644,
+		    f->e->label, fn, arg, a->reason, sizeof(a->reason));
 	if (vivo_getpw(a->user, &pw, pwbuf, sizeof(pwbuf)) != 0 ||
 	    vivo_priv_drop(&priv, &pw) != 0) {
 		setf(a->reason, sizeof(a->reason), "cannot switch to %s to write "
 		    "%s", a->user, en->usr_path);
 		return VIVO_R_INTERNAL;
 	}
-	r = vivo_hmac_roll(en->usr_path, pw.pw_uid, 0600, a->user, f->e->label,
-	    &f->e->hmac, key, a->reason, sizeof(a->reason));
+	r = vivo_store_update(en->usr_path, pw.pw_uid, 0600, f->e->label, fn,
+	    arg, a->reason, sizeof(a->reason));
 	vivo_priv_regain(&priv);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	return r;
+}
+
+struct u2f_bump_arg {
+	const struct vivo_u2f_data *used;
+	uint32_t counter;
+};
+
+static int
+u2f_bump_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
+{
+	const struct u2f_bump_arg *b = arg;
+
+	if (e->method != VIVO_M_U2F || e->u2f.khlen != b->used->khlen ||
+	    memcmp(e->u2f.kh, b->used->kh, e->u2f.khlen) != 0) {
+		setf(reason, reasonsz, "implant \"%s\" changed meanwhile", e->label);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (b->counter <= e->u2f.counter) {
+		setf(reason, reasonsz, "implant \"%s\": counter %u is not above "
+		    "the stored %u (used concurrently, or cloned)", e->label,
+		    b->counter, e->u2f.counter);
+		return VIVO_R_AUTH_FAILED;
+	}
+	e->u2f.counter = b->counter;
+	return VIVO_R_OK;
+}
+
+/* Can this caller write the store an entry came from? A screen locker
+ * (not root) reading the root-owned system store cannot, by design. */
+static int
+store_writable(const struct vivo_enrollments *en, const struct found *f)
+{
+	struct stat st;
+
+	if (f->user_store || geteuid() == 0)
+		return 1;
+	return stat(en->sys_path, &st) == 0 && st.st_uid == geteuid();
+}
+
+/* FIDO U2F against every usable u2f entry registered for this host's
+ * appid. 0 (no match, or VIVO_R_* in *result when one matched), RETRY. */
+static int
+try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
+    const struct vivo_transport *t, struct found *f, uint32_t *result)
+{
+	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
+	uint8_t app[VIVO_U2F_PARAM_LEN], chal[VIVO_U2F_PARAM_LEN];
+	struct vivo_u2f_auth resp;
+	int r, selected = 0;
+
+	if (!(a->cfg->methods & VIVO_M_U2F) ||
+	    vivo_u2f_app_param(a->cfg->appid, app) != 0)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		for (size_t i = 0; i < stores[s]->n; i++) {
+			const struct vivo_entry *e = &stores[s]->e[i];
+			if (e->method != VIVO_M_U2F)
+				continue;
+			if (strcmp(e->u2f.appid, a->cfg->appid) != 0) {
+				setf(a->reason, sizeof(a->reason), "implant \"%s\" is "
+				    "enrolled for appid %s, this host uses %s",
+				    e->label, e->u2f.appid, a->cfg->appid);
+				continue;
+			}
+			if (!selected) {
+				r = vivo_u2f_select(t);
+				if (r == VIVO_CARD_ECOMM)
+					return RETRY;
+				if (r == VIVO_U2F_EFIDO2)
+					setf(a->reason, sizeof(a->reason), "the chip's FIDO "
+					    "applet speaks FIDO2 (CTAP2) only, not U2F");
+				if (r != 0)
+					return 0;
+				selected = 1;
+			}
+			if (RAND_bytes(chal, sizeof(chal)) != 1)
+				return 0;
+			r = vivo_u2f_authenticate(t, chal, app, e->u2f.kh,
+			    e->u2f.khlen, &resp);
+			if (r == VIVO_CARD_ECOMM)
+				return RETRY;
+			if (r == VIVO_U2F_EWRONG_KH) {
+				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				continue;
+			}
+			if (r != 0) {
+				setf(a->reason, sizeof(a->reason), "the chip's FIDO applet "
+				    "did not sign for implant \"%s\"", e->label);
+				continue;
+			}
+			if (vivo_u2f_verify(e->u2f.pub, app, chal, &resp) != 0) {
+				setf(a->reason, sizeof(a->reason), "implant \"%s\": %s",
+				    e->label, (resp.up & 1) ? "the signature does not "
+				    "verify" : "user presence not asserted");
+				continue;
+			}
+			if (a->cfg->check_counter && resp.counter <= e->u2f.counter) {
+				setf(a->reason, sizeof(a->reason), "implant \"%s\": "
+				    "counter %u is not above the stored %u (a clone, or "
+				    "a replay)", e->label, resp.counter, e->u2f.counter);
+				continue;
+			}
+			f->e = e;
+			f->user_store = s;
+			if (!a->cfg->check_counter)
+				*result = VIVO_R_OK;
+			else if (!store_writable(en, f)) {
+				vivo_info("implant \"%s\": counter %u checked, but this "
+				    "caller cannot write %s to advance it; the next "
+				    "authentication as root will", e->label, resp.counter,
+				    en->sys_path);
+				*result = VIVO_R_OK;
+			} else {
+				struct u2f_bump_arg b = { &e->u2f, resp.counter };
+				*result = (uint32_t)commit(a, en, f, u2f_bump_fn, &b);
+			}
+			return 0;
+		}
+	}
+	return 0;
 }
 
 /* HMAC-SHA1 challenge-response against every usable hmac entry. Returns
@@ -289,9 +442,12 @@ try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
 				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
 				continue;
 			}
-			f->e = e;
-			f->user_store = s;
-			*result = (uint32_t)hmac_commit(a, en, f, key);
+			{
+				struct hmac_roll_arg h = { a->user, &e->hmac, key };
+				f->e = e;
+				f->user_store = s;
+				*result = (uint32_t)commit(a, en, f, hmac_roll_fn, &h);
+			}
 			OPENSSL_cleanse(key, sizeof(key));
 			return 0;
 		}
@@ -308,7 +464,9 @@ check_chip(struct vivo_auth *a, const struct vivo_enrollments *en,
 	struct found f = { NULL, 0 };
 	uint32_t result = VIVO_R_AUTH_FAILED;
 
-	if (try_hmac(a, en, t, &f, &result) == RETRY)
+	if (try_u2f(a, en, t, &f, &result) == RETRY)
+		return RETRY;
+	if (f.e == NULL && try_hmac(a, en, t, &f, &result) == RETRY)
 		return RETRY;
 	if (f.e == NULL && try_uid(a, en, t, &f) == RETRY)
 		return RETRY;
@@ -331,8 +489,8 @@ check_chip(struct vivo_auth *a, const struct vivo_enrollments *en,
 		setf(a->text, sizeof(a->text), "This implant's state was just used "
 		    "by another login; try again.");
 	else
-		setf(a->text, sizeof(a->text), "Implant accepted, but its next "
-		    "challenge could not be saved: refused.");
+		setf(a->text, sizeof(a->text), "Implant recognised, but its new "
+		    "state could not be saved: refused.");
 	return (int)result;
 }
 

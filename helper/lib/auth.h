@@ -63,6 +63,19 @@ struct vivo_auth {
 void vivo_authenticate(struct vivo_auth *a);
 
 /*
+ * Read-modify-write one entry of the store at `path` (owner root or
+ * `owner`): under the directory lock, re-read it, let fn check and change
+ * the entry named `label` (fn returns VIVO_R_OK to write, anything else to
+ * leave the file alone), then replace the file (temp, fsync, rename, fsync
+ * dir) with `mode`. VIVO_R_OK only when the new version is durable.
+ */
+typedef int (*vivo_entry_update_fn)(struct vivo_entry *e, void *arg,
+    char *reason, size_t reasonsz);
+int vivo_store_update(const char *path, uid_t owner, mode_t mode,
+    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
+    size_t reasonsz);
+
+/*
  * Make the next hmac state of implant `label` durable: under the directory
  * lock, re-read the store at `path` (owner root or `owner`), check that the
  * entry still holds `used` (else a concurrent authentication consumed it:

@@ -33,4 +33,20 @@ struct vivo_transport {
 int vivo_apdu(const struct vivo_transport *t, const uint8_t *c, size_t clen,
     uint8_t *data, size_t cap, size_t *dlen, uint16_t *sw);
 
+/* Limits of vivo_apdu_xfer: total reply bytes, and `61 xx` rounds. */
+#define VIVO_XFER_MAX 8192
+#define VIVO_XFER_ROUNDS 40
+
+/*
+ * Exchange a command of any length and collect a reply of any length:
+ * data over 255 bytes goes in ISO 7816 command chaining (CLA | 0x10 on every
+ * piece but the last, pieces of 240 bytes); a `61 xx` reply is followed by
+ * GET RESPONSE (00 C0 00 00 xx) until the card is done, at most
+ * VIVO_XFER_ROUNDS times and VIVO_XFER_MAX bytes (VIVO_CARD_EPROTO past
+ * either); `6C xx` resends once with Le = xx. Le is 00 (up to 256).
+ */
+int vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,
+    uint8_t p1, uint8_t p2, const uint8_t *data, size_t dlen, uint8_t *out,
+    size_t cap, size_t *outlen, uint16_t *sw);
+
 #endif

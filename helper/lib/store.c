@@ -117,11 +117,53 @@ parse_hmac(config_setting_t *g, struct vivo_hmac_data *h, char *err,
 }
 
 static int
+parse_u2f(config_setting_t *g, struct vivo_u2f_data *u, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "appid", "keyhandle", "pubkey",
+		"counter" };
+	const char *appid, *kh;
+	long long counter;
+
+	if (g == NULL || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "u2f: missing group");
+		return -1;
+	}
+	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		return -1;
+	if (config_setting_lookup_string(g, "appid", &appid) != CONFIG_TRUE ||
+	    appid[0] == '\0' || vivo_strlcpy(u->appid, appid, sizeof(u->appid))) {
+		snprintf(err, errlen, "u2f.appid: missing or too long");
+		return -1;
+	}
+	if (config_setting_lookup_string(g, "keyhandle", &kh) != CONFIG_TRUE ||
+	    vivo_hex_decode(kh, u->kh, sizeof(u->kh), &u->khlen) != 0 ||
+	    u->khlen == 0) {
+		snprintf(err, errlen, "keyhandle: expected 1..%d bytes of hex",
+		    VIVO_U2F_KH_MAX);
+		return -1;
+	}
+	if (hex_field(g, "pubkey", u->pub, sizeof(u->pub), err, errlen))
+		return -1;
+	if (u->pub[0] != 0x04) {
+		snprintf(err, errlen, "pubkey: expected an uncompressed point");
+		return -1;
+	}
+	if (config_setting_lookup_int64(g, "counter", &counter) != CONFIG_TRUE ||
+	    counter < 0 || counter > 0xffffffffLL) {
+		snprintf(err, errlen, "u2f.counter: expected 0..4294967295");
+		return -1;
+	}
+	u->counter = (uint32_t)counter;
+	return 0;
+}
+
+static int
 parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
     size_t errlen)
 {
 	static const char *const keys[] = { "label", "method", "created", "uid",
-		"hmac" };
+		"hmac", "u2f" };
 	const char *label, *method, *created;
 
 	memset(e, 0, sizeof(*e));
@@ -150,8 +192,8 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
 		return -1;
 	}
 	/* exactly the method's own group */
-	for (size_t i = 0; i < 2; i++) {
-		static const char *const groups[] = { "uid", "hmac" };
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const groups[] = { "uid", "hmac", "u2f" };
 		int want = strcmp(groups[i], method) == 0;
 		if ((config_setting_get_member(g, groups[i]) != NULL) != want) {
 			snprintf(err, errlen, "method \"%s\": %s group %s", method,
@@ -166,6 +208,9 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
 	case VIVO_M_HMAC:
 		return parse_hmac(config_setting_get_member(g, "hmac"), &e->hmac,
 		    err, errlen);
+	case VIVO_M_U2F:
+		return parse_u2f(config_setting_get_member(g, "u2f"), &e->u2f, err,
+		    errlen);
 	default:
 		snprintf(err, errlen, "method \"%s\": not supported by this "
 		    "version", method);
@@ -233,10 +278,10 @@ out:
 static int
 add_hex(config_setting_t *g, const char *name, const uint8_t *v, size_t n)
 {
-	char hex[2 * 64 + 1];
+	char hex[2 * VIVO_U2F_KH_MAX + 1];
 	config_setting_t *s;
 
-	if (n > 64 || vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
+	if (n > VIVO_U2F_KH_MAX || vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
 	    (s = config_setting_add(g, name, CONFIG_TYPE_STRING)) == NULL)
 		return -1;
 	return config_setting_set_string(s, hex) == CONFIG_TRUE ? 0 : -1;
@@ -276,6 +321,16 @@ format_entry(config_setting_t *list, const struct vivo_entry *e)
 		    add_hex(u, "challenge", e->hmac.challenge,
 		    sizeof(e->hmac.challenge)) ||
 		    add_hex(u, "sealed", e->hmac.sealed, sizeof(e->hmac.sealed)))
+			return -1;
+		return 0;
+	}
+	if (e->method == VIVO_M_U2F) {
+		if ((u = config_setting_add(g, "u2f", CONFIG_TYPE_GROUP)) == NULL ||
+		    add_str(u, "appid", e->u2f.appid) ||
+		    add_hex(u, "keyhandle", e->u2f.kh, e->u2f.khlen) ||
+		    add_hex(u, "pubkey", e->u2f.pub, sizeof(e->u2f.pub)) ||
+		    (s = config_setting_add(u, "counter", CONFIG_TYPE_INT64)) == NULL ||
+		    config_setting_set_int64(s, e->u2f.counter) != CONFIG_TRUE)
 			return -1;
 		return 0;
 	}

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "hmac.h"
+#include "u2f.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct vivo_entry {
 	char created[32]; /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
 	struct vivo_uid_data uid;   /* method uid */
 	struct vivo_hmac_data hmac; /* method hmac */
+	struct vivo_u2f_data u2f;   /* method u2f */
 };
 
 struct vivo_store {
