@@ -5,6 +5,7 @@
 #include "file.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,20 +77,98 @@ vivo_text_has_include(const char *text)
 	return 0;
 }
 
+/*
+ * libconfig 1.5 silently wraps an integer literal beyond 32 bits (without
+ * an L suffix) to a small int: `timeout = 4294967311;` would read as 15.
+ * Refuse such literals. A small scan that skips strings and comments.
+ */
+static int
+text_has_wrapping_int(const char *p, char *name, size_t namesz)
+{
+	const char *ident = "?";
+	size_t identlen = 1;
+
+	while (*p != '\0') {
+		if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++)
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			if (*p == '"')
+				p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+			p = e ? e + 2 : p + strlen(p);
+		} else if (*p >= '0' && *p <= '9') {
+			int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+			const char *q = p + (hex ? 2 : 0);
+			unsigned long long v = 0;
+			int big = 0;
+			for (; hex ? isxdigit((unsigned char)*q) : isdigit((unsigned char)*q);
+			    q++) {
+				unsigned d = (unsigned)(isdigit((unsigned char)*q) ? *q - '0' :
+				    (tolower((unsigned char)*q) - 'a' + 10));
+				if (v > (0xffffffffffffffffULL - d) / (hex ? 16 : 10))
+					big = 1;
+				else
+					v = v * (hex ? 16 : 10) + d;
+			}
+			if (*q == '.' || *q == 'e' || *q == 'E') { /* a float */
+				while (isalnum((unsigned char)*q) || *q == '.' ||
+				    *q == '+' || *q == '-')
+					q++;
+			} else if (*q != 'L' && (big || v > (hex ? 0xffffffffULL :
+			    0x7fffffffULL))) {
+				snprintf(name, namesz, "%.*s", (int)identlen, ident);
+				return 1;
+			}
+			p = q;
+		} else if (isalpha((unsigned char)*p) || *p == '_') {
+			ident = p;
+			while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+				p++;
+			identlen = (size_t)(p - ident);
+		} else
+			p++;
+	}
+	return 0;
+}
+
 /* Parse `text` with libconfig into cfg (initialised by the caller). */
 int
 vivo_libconfig_parse(config_t *cfg, const char *text, char *err, size_t errlen)
 {
+	char name[64], *copy;
+	size_t len;
+	int ok = 0;
+
 	if (vivo_text_has_include(text)) {
 		snprintf(err, errlen, "@include is not allowed");
 		return -1;
 	}
-	if (config_read_string(cfg, text) != CONFIG_TRUE) {
-		snprintf(err, errlen, "line %d: %s", config_error_line(cfg),
-		    config_error_text(cfg) ? config_error_text(cfg) : "syntax error");
+	if (text_has_wrapping_int(text, name, sizeof(name))) {
+		snprintf(err, errlen, "%s: integer out of range", name);
 		return -1;
 	}
-	return 0;
+	/* libconfig 1.5 wants a newline after a final comment: give it one */
+	len = strlen(text);
+	if ((copy = malloc(len + 2)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\n';
+	copy[len + 1] = '\0';
+	if (config_read_string(cfg, copy) != CONFIG_TRUE) {
+		snprintf(err, errlen, "line %d: %s", config_error_line(cfg),
+		    config_error_text(cfg) ? config_error_text(cfg) : "syntax error");
+		ok = -1;
+	}
+	explicit_bzero(copy, len + 2);
+	free(copy);
+	return ok;
 }
 
 static int

@@ -130,6 +130,10 @@ vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap,
 	if (cap < 6 || rule_for(m->type, &allowed, &required) != 0 ||
 	    (m->present & ~allowed) != 0 || (m->present & required) != required)
 		return -1;
+	/* never send what the reader would refuse */
+	if ((vivo_msg_has(m, VIVO_TAG_RESULT) && m->result > VIVO_R_MAX) ||
+	    (vivo_msg_has(m, VIVO_TAG_FLAGS) && (m->flags & ~VIVO_FLAGS_KNOWN)))
+		return -1;
 	for (unsigned tag = 1; tag < 32; tag++) {
 		const uint8_t *data;
 		uint8_t num[4];

@@ -55,16 +55,28 @@ vivo_uid_is_random(const uint8_t *uid, size_t len)
 	return len == 4 && uid[0] == 0x08;
 }
 
+/*
+ * PBKDF2-HMAC-SHA256 over (length byte ‖ UID). The length byte matters:
+ * HMAC pads short keys with zeros, so without it a UID and the same UID
+ * followed by 00 bytes would hash alike.
+ */
 static int
 uid_hash(const uint8_t *uid, size_t len, const uint8_t *salt, uint32_t iter,
     uint8_t out[VIVO_UID_HASH_LEN])
 {
+	uint8_t pw[1 + VIVO_UID_MAX];
+	int r;
+
 	if (len == 0 || len > VIVO_UID_MAX || iter < VIVO_UID_ITER_MIN ||
 	    iter > VIVO_UID_ITER_MAX)
 		return -1;
-	return PKCS5_PBKDF2_HMAC((const char *)uid, (int)len, salt,
+	pw[0] = (uint8_t)len;
+	memcpy(pw + 1, uid, len);
+	r = PKCS5_PBKDF2_HMAC((const char *)pw, (int)(1 + len), salt,
 	    VIVO_UID_SALT_LEN, (int)iter, EVP_sha256(), VIVO_UID_HASH_LEN,
 	    out) == 1 ? 0 : -1;
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return r;
 }
 
 int
