@@ -134,4 +134,10 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+# Further targets, each in its own file: fuzzing (make fuzz), the Debian
+# package and man pages, benchmarks (make bench).
+-include tests/fuzz/fuzz.mk
+-include man/man.mk
+-include bench/bench.mk
+
 .PHONY: all check unit demo install uninstall clean FORCE
