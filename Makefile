@@ -27,7 +27,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 HARDEN    = -fstack-protector-strong -fstack-clash-protection -fcf-protection \
             -D_FORTIFY_SOURCE=2 -Werror=format-security
 CFLAGS   ?= $(OPT)
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS)
 LDHARDEN  = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
