@@ -14,6 +14,8 @@
 #include "lib/util.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,76 @@
 #include <unistd.h>
 
 #define REQUEST_WAIT_MS 5000
+#define WATCHDOG_MARGIN_MS 800 /* card work may run this long past the
+                                  tap timeout */
+
+/*
+ * The watchdog: a chip that stops answering mid-exchange blocks inside
+ * pcsc-lite. At timeout + margin, SIGALRM writes a RESULT that was encoded
+ * in advance and exits (write and _exit are async-signal-safe). SIGALRM is
+ * blocked while any other message is being written, so the two never mix.
+ */
+static uint8_t late_msg[4 + VIVO_MSG_MAX];
+static size_t late_len;
+
+static void
+on_alarm(int sig)
+{
+	size_t off = 0;
+
+	(void)sig;
+	while (off < late_len) {
+		ssize_t w = write(STDOUT_FILENO, late_msg + off, late_len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	_exit(0);
+}
+
+static int
+arm_watchdog(unsigned timeout)
+{
+	struct vivo_msg m;
+	struct sigaction sa;
+	struct itimerval it;
+	long ms = (long)timeout * 1000 + WATCHDOG_MARGIN_MS;
+
+	vivo_msg_init(&m, VIVO_MSG_RESULT);
+	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_UNAVAILABLE);
+	(void)vivo_msg_set_str(&m, VIVO_TAG_REASON, "the chip did not finish "
+	    "the exchange in time");
+	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, "The implant did not answer "
+	    "in time.");
+	if (vivo_msg_encode(&m, late_msg, sizeof(late_msg), &late_len) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -1;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Write a message with SIGALRM held off; after the final one it stays
+ * held off, so the watchdog can never add a second answer. */
+static int
+write_msg(const struct vivo_msg *m, int final)
+{
+	sigset_t alrm, old;
+	int r;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alrm, &old);
+	r = vivo_msg_write(STDOUT_FILENO, m, vivo_now_ms() + 5000);
+	if (!final)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
 
 /* The helper must have exactly stdin, stdout and stderr open: anything
  * else leaked from the caller (CVE-2019-12210 class). 0 / -1. */
@@ -59,7 +131,7 @@ send_wait(void *arg, unsigned timeout, size_t nreaders)
 	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, nreaders > 0 ?
 	    "Hold your implant to the reader..." :
 	    "No NFC reader found: connect one, then hold your implant to it...");
-	if (vivo_msg_write(STDOUT_FILENO, &m, vivo_now_ms() + 5000) != 0) {
+	if (write_msg(&m, 0) != 0) {
 		vivo_err("the module went away; giving up");
 		exit(1);
 	}
@@ -80,7 +152,7 @@ reply(uint32_t result, const char *reason, const char *text, const char *label,
 		(void)vivo_msg_set_str(&m, VIVO_TAG_LABEL, label);
 		(void)vivo_msg_set_str(&m, VIVO_TAG_METHOD, method);
 	}
-	return vivo_msg_write(STDOUT_FILENO, &m, vivo_now_ms() + 5000) == 0 ? 0 : 1;
+	return write_msg(&m, 1) == 0 ? 0 : 1;
 }
 
 int
@@ -122,6 +194,9 @@ main(int argc, char **argv)
 	a.remote = (req.flags & VIVO_FLAG_REMOTE) != 0;
 	a.on_wait = send_wait;
 	vivo_dbg("user=%s timeout=%u methods=%#x", req.user, a.timeout, cfg.methods);
+	if (arm_watchdog(a.timeout) != 0)
+		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL, NULL,
+		    NULL);
 	vivo_authenticate(&a);
 	vivo_log(a.result == VIVO_R_OK ? LOG_INFO : LOG_NOTICE,
 	    "user=%s result=%s%s%s reason=%s", req.user,

@@ -169,7 +169,11 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	struct vivo_msg req, m;
 	int sv[2] = { -1, -1 }, devnull = -1, status = 0, killed = 0;
 	int rc = PAM_SYSTEM_ERR, cued = 0;
-	int64_t deadline = vivo_now_ms() + STARTUP_MS;
+	/* before the helper's WAIT: its start-up, bounded by the tap timeout
+	 * too when the module knows it */
+	int64_t deadline = vivo_now_ms() + (a->timeout != 0 &&
+	    (int64_t)a->timeout * 1000 + 1000 < STARTUP_MS ?
+	    (int64_t)a->timeout * 1000 + 1000 : STARTUP_MS);
 	const char *err = NULL;
 	pid_t pid;
 
