@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev pcscd vsmartcard-vpcd pcsc-tools python3 python3-cryptography \
-util-linux procps binutils"
+util-linux procps binutils sudo"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -114,6 +114,11 @@ class Harness:
         for n, t in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                      ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             os.symlink(t, "/dev/" + n)
+        # pseudo-terminals (the sudo test talks to sudo through one)
+        os.makedirs("/dev/pts")
+        sh("mount", "-t", "devpts", "-o", "newinstance,ptmxmode=0666,mode=620",
+           "devpts", "/dev/pts")
+        os.symlink("pts/ptmx", "/dev/ptmx")
         os.makedirs("/dev/shm", mode=0o1777)
         os.chmod("/dev/shm", 0o1777)
         for d in ("etc", "store", "home", "bin", "tmp", "pam.d", "reader"):

@@ -15,7 +15,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-MODULES = ["test_foundation"]
+MODULES = ["test_foundation", "test_sudo"]
 
 
 def main():
