@@ -70,13 +70,25 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
+/* 1 if `w` is one of the space-separated words of `list`. */
+static int
+word_in(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; (p = strstr(p, w)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 /* Parse the options after the command; `allowed` lists the ones it takes. */
 static void
 parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strncmp(k, "--", 2) != 0 || strstr(allowed, k) == NULL)
+		if (strncmp(k, "--", 2) != 0 || !word_in(allowed, k))
 			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k, allowed);
 		if (strcmp(k, "--secret-stdin") == 0 || strcmp(k, "--program") == 0 ||
 		    strcmp(k, "--yes") == 0) {
@@ -365,7 +377,13 @@ static void
 save(const struct target *t, const struct vivo_store *s)
 {
 	vivo_file_clean_stale(t->path); /* we hold the lock */
-	if (vivo_store_save(t->path, s, t->file_mode) != 0)
+	int r = vivo_store_save(t->path, s, t->file_mode);
+
+	if (r == VIVO_FILE_ENOTSYNCED)
+		die(1, "%s was written, but its directory could not be synced to "
+		    "disk (%s): after a crash the previous version may be back",
+		    t->path, strerror(errno));
+	if (r != 0)
 		die(1, "cannot write %s: %s (the previous version is intact)",
 		    t->path, strerror(errno));
 }
@@ -808,6 +826,8 @@ probe_chip(vivo_pcsc_t *p, const char *reader)
 	} else if (r == 0 && sw == 0x9000 && dlen == 8 &&
 	    memcmp(data, "FIDO_2_0", 8) == 0)
 		printf("  FIDO applet: FIDO_2_0 only (CTAP2; U2F not available)\n");
+	else if (r != 0)
+		printf("  FIDO applet: unknown (the chip was lost)\n");
 	else
 		printf("  FIDO applet: none (SW %04X)\n", sw);
 	r = select_aid(&t, otp_aid, sizeof(otp_aid), data, sizeof(data), &dlen, &sw);
@@ -820,7 +840,9 @@ probe_chip(vivo_pcsc_t *p, const char *reader)
 		    (data[4] & 1) ? "programmed" : "empty",
 		    (data[4] & 2) ? "programmed" : "empty");
 		hmac = 1;
-	} else
+	} else if (r != 0)
+		printf("  HMAC-SHA1 applet: unknown (the chip was lost)\n");
+	else
 		printf("  HMAC-SHA1 applet: none (SW %04X)\n", sw);
 	vivo_pcsc_disconnect(p);
 	printf("  methods: %s%s%s%s\n", u2f ? "u2f " : "", hmac ? "hmac " : "",

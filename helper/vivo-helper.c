@@ -60,10 +60,10 @@ arm_watchdog(unsigned timeout)
 
 	vivo_msg_init(&m, VIVO_MSG_RESULT);
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_UNAVAILABLE);
-	(void)vivo_msg_set_str(&m, VIVO_TAG_REASON, "the chip did not finish "
-	    "the exchange in time");
-	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, "The implant did not answer "
-	    "in time.");
+	(void)vivo_msg_set_str(&m, VIVO_TAG_REASON, "the exchange did not "
+	    "finish in time (a chip or pcscd stopped answering)");
+	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, "Implant login did not "
+	    "finish in time.");
 	if (vivo_msg_encode(&m, late_msg, sizeof(late_msg), &late_len) != 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));

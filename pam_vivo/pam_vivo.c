@@ -139,18 +139,22 @@ exec_helper(const char *path, int sock, int devnull)
 	_exit(127);
 }
 
-static void
+/* Wait for the helper until `deadline`, then kill it. 0 with its status,
+ * -1 if it could not be waited for (then it never counts as a clean exit). */
+static int
 reap(pid_t pid, int64_t deadline, int *status)
 {
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return;
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1; /* ECHILD: someone else reaped it */
 		if (r == 0 && vivo_now_ms() >= deadline) {
 			(void)kill(pid, SIGKILL);
-			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
 				;
-			return;
+			return r == pid ? 0 : -1;
 		}
 		if (r == 0)
 			usleep(5000);
@@ -237,8 +241,8 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	}
 	close(sv[0]);
 	sv[0] = -1;
-	reap(pid, vivo_now_ms() + REAP_MS, &status);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (reap(pid, vivo_now_ms() + REAP_MS, &status) != 0 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		pam_syslog(pamh, LOG_ERR, "helper did not exit cleanly (status %d)",
 		    status);
 		goto restore;
@@ -250,7 +254,7 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 kill:
 	killed = 1;
 	(void)kill(pid, SIGKILL);
-	reap(pid, vivo_now_ms(), &status);
+	(void)reap(pid, vivo_now_ms(), &status);
 restore:
 	(void)sigaction(SIGCHLD, &sa_old, NULL);
 close:

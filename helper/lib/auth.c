@@ -176,7 +176,7 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 {
 	struct vivo_store *s = NULL;
 	char err[512];
-	int lock = -1, idx, result = VIVO_R_INTERNAL;
+	int lock = -1, idx, r, result = VIVO_R_INTERNAL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto out;
@@ -198,9 +198,11 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 		goto out;
 	result = VIVO_R_INTERNAL;
 	vivo_file_clean_stale(path);
-	if (vivo_store_save(path, s, mode) != 0) {
+	if ((r = vivo_store_save(path, s, mode)) != 0) {
 		setf(reason, reasonsz, "cannot store the new state in %s: %s; "
-		    "refusing (the old state is intact)", path, strerror(errno));
+		    "refusing (%s)", path, strerror(errno),
+		    r == VIVO_FILE_ENOTSYNCED ? "the directory could not be synced" :
+		    "the old state is intact");
 		goto out;
 	}
 	result = VIVO_R_OK;

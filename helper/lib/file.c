@@ -149,6 +149,21 @@ fsync_dir_of(const char *path)
 	return r;
 }
 
+/* The temp file for `path`: ".<name>.tmp.<pid>" in the same directory.
+ * The leading dot keeps it apart from every store file (user names never
+ * start with a dot). */
+static int
+temp_name(const char *path, long pid, char *out, size_t outsz)
+{
+	char dirbuf[PATH_MAX], basebuf[PATH_MAX];
+
+	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
+	    vivo_strlcpy(basebuf, path, sizeof(basebuf)) != 0)
+		return -1;
+	return snprintf(out, outsz, "%s/.%s.tmp.%ld", dirname(dirbuf),
+	    basename(basebuf), pid) < (int)outsz ? 0 : -1;
+}
+
 int
 vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
@@ -157,8 +172,7 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	size_t off = 0;
 	int fd = -1, ok = -1, saved;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
+	if (temp_name(path, (long)getpid(), tmp, sizeof(tmp)) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -188,8 +202,10 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	fd = -1;
 	if (rename(tmp, path) != 0)
 		goto out;
-	if (fsync_dir_of(path) != 0)
-		goto done; /* renamed; durability of the directory is unknown */
+	if (fsync_dir_of(path) != 0) {
+		ok = VIVO_FILE_ENOTSYNCED; /* renamed; not known to be durable */
+		goto done;
+	}
 	ok = 0;
 	goto done;
 out:
@@ -210,18 +226,24 @@ vivo_file_clean_stale(const char *path)
 	DIR *d;
 	struct dirent *de;
 	int dfd;
+	size_t pl;
 
 	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
 	    vivo_strlcpy(basebuf, path, sizeof(basebuf)) != 0 ||
-	    snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(basebuf)) >=
+	    snprintf(prefix, sizeof(prefix), ".%s.tmp.", basename(basebuf)) >=
 	    (int)sizeof(prefix))
 		return;
 	if ((d = opendir(dirname(dirbuf))) == NULL)
 		return;
 	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-			(void)unlinkat(dfd, de->d_name, 0);
+	pl = strlen(prefix);
+	while ((de = readdir(d)) != NULL) {
+		const char *rest = de->d_name + pl;
+		if (strncmp(de->d_name, prefix, pl) != 0 || *rest == '\0' ||
+		    strspn(rest, "0123456789") != strlen(rest))
+			continue; /* only ".<name>.tmp.<digits>" */
+		(void)unlinkat(dfd, de->d_name, 0);
+	}
 	closedir(d);
 }
 
@@ -248,12 +270,17 @@ vivo_file_mkparents(const char *path, mode_t mode)
 int
 vivo_file_lock_dir(const char *path)
 {
-	char tmp[PATH_MAX];
+	char dirbuf[PATH_MAX], lock[PATH_MAX];
 	int fd;
 
-	if (vivo_strlcpy(tmp, path, sizeof(tmp)) != 0)
+	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
+	    snprintf(lock, sizeof(lock), "%s/.lock", dirname(dirbuf)) >=
+	    (int)sizeof(lock))
 		return -1;
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* a lock file only its writer can open: anyone may open a directory,
+	 * and so anyone could hold a lock taken on the directory itself */
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    0600);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) != 0) {

@@ -14,6 +14,7 @@
 #define VIVO_FILE_UNSAFE (-4) /* symlink, not regular, bad owner/mode, bad parent */
 #define VIVO_FILE_EBIG (-5)   /* over the size cap */
 #define VIVO_FILE_EIO (-1)    /* anything else */
+#define VIVO_FILE_ENOTSYNCED (-6) /* replaced, but the directory fsync failed */
 
 /*
  * Read `path` whole, NUL-terminated, into a malloc'd buffer. The file must
@@ -29,10 +30,12 @@ int vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
 int vivo_file_check_parents(const char *path, uid_t owner, const char **why);
 
 /*
- * Replace `path` with `data`: write a temp file in the same directory
- * (O_CREAT|O_EXCL|O_NOFOLLOW, `mode`), fsync it, rename it over `path`,
- * fsync the directory. On any failure the old file is untouched and the
- * temp file is removed. 0 / -1 (errno set).
+ * Replace `path` with `data`: write a temp file ".<name>.tmp.<pid>" in the
+ * same directory (O_CREAT|O_EXCL|O_NOFOLLOW, `mode`), fsync it, rename it
+ * over `path`, fsync the directory. 0; -1 (errno set) when the old file is
+ * untouched and the temp file removed; VIVO_FILE_ENOTSYNCED when the new
+ * file is in place but the directory fsync failed (after a crash either
+ * version may be there).
  */
 int vivo_file_replace(const char *path, const void *data, size_t len,
     mode_t mode);
@@ -46,8 +49,9 @@ void vivo_file_clean_stale(const char *path);
  * left as they are). 0 / -1. */
 int vivo_file_mkparents(const char *path, mode_t mode);
 
-/* Take an exclusive flock on the directory holding `path`; returns the fd
- * to pass to vivo_file_unlock, or -1. */
+/* Take an exclusive flock on "<dir>/.lock" (created 0600) for the
+ * directory holding `path`: only who may write the directory can take it.
+ * Returns the fd to pass to vivo_file_unlock, or -1. */
 int vivo_file_lock_dir(const char *path);
 void vivo_file_unlock(int fd);
 

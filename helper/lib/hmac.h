@@ -2,7 +2,7 @@
  * hmac.h - the `hmac` method: YubiKey-compatible HMAC-SHA1
  * challenge-response (the open "ykhmac" applet on VivoKey Apex / DT
  * flexSecure, YubiKey slots 1 and 2), with a rolling state that a recorded
- * exchange can never replay. Bytes: docs/apdu.md; state: docs/hmac.md.
+ * exchange can never replay. Bytes: docs/apdu.md; state: docs/enrollment-format.md.
  *
  * State per implant: a random challenge C (63 bytes) and the slot secret K
  * sealed with AES-256-GCM under HKDF-SHA256(R = HMAC-SHA1(K, C)). To

@@ -481,8 +481,12 @@ def test_12g_store_file_is_complete_after_each_write(h):
     mode is 0644 and root owns it."""
     enroll_tap(h, user="alice", label="a")
     enroll_tap(h, user="alice", label="b", uid=OTHER)
-    names = os.listdir(f"{ROOT}/store")
-    check(names == ["alice"], "no leftovers", names)
+    names = sorted(os.listdir(f"{ROOT}/store"))
+    check(names == [".lock", "alice"], "no leftovers (the writers' lock file "
+          "stays)", names)
+    st = os.stat(f"{ROOT}/store/.lock")
+    check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o600,
+          "the lock file is root's alone", oct(st.st_mode))
     st = os.stat(h.store_path("alice"))
     check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o644, "owner/mode",
           oct(st.st_mode))

@@ -244,7 +244,7 @@ replace_ignores_stale_temp_symlink(void)
 	}
 	snprintf(p, sizeof(p), "%s/alice", d);
 	snprintf(victim, sizeof(victim), "%s/victim", d);
-	snprintf(stale, sizeof(stale), "%s.tmp.%ld", p, (long)getpid());
+	snprintf(stale, sizeof(stale), "%s/.alice.tmp.%ld", d, (long)getpid());
 	T_CHECK(put_at(victim, "precious", 0644) == 0);
 	/* a temp name planted as a symlink must not redirect the write */
 	T_CHECK(symlink(victim, stale) == 0);
@@ -294,9 +294,11 @@ replace_on_full_fs_keeps_old_file(void)
 static void
 clean_stale_removes_only_our_temp_files(void)
 {
-	static const char *const stale[] = { "alice.tmp.123", "alice.tmp.4567" };
-	static const char *const keep[] = { "alice", "alicex.tmp.1",
-		"bob.tmp.1", "alice.tmpx", "xalice.tmp.1", "victim" };
+	static const char *const stale[] = { ".alice.tmp.123", ".alice.tmp.4567" };
+	/* "alice.tmp.1" may be another user's enrollment file: it stays */
+	static const char *const keep[] = { "alice", "alice.tmp.1",
+		".alicex.tmp.1", ".bob.tmp.1", ".alice.tmpx", ".alice.tmp.1x",
+		".alice.tmp.", "x.alice.tmp.1", "victim" };
 	char d[PATH_MAX], p[PATH_MAX + 32], link[PATH_MAX + 32];
 
 	if (subdir("cleanup", 0755, d, sizeof(d)) == NULL) {
@@ -313,7 +315,7 @@ clean_stale_removes_only_our_temp_files(void)
 	}
 	/* a stale temp name that is a symlink: the link goes, not its target */
 	snprintf(p, sizeof(p), "%s/victim", d);
-	snprintf(link, sizeof(link), "%s/alice.tmp.99", d);
+	snprintf(link, sizeof(link), "%s/.alice.tmp.99", d);
 	T_CHECK(symlink(p, link) == 0);
 
 	snprintf(p, sizeof(p), "%s/alice", d);
@@ -522,7 +524,7 @@ read_refuses_unsafe_parent(void)
 static void
 lock_dir_excludes_others(void)
 {
-	char d[PATH_MAX], p[PATH_MAX + 16];
+	char d[PATH_MAX], p[PATH_MAX + 16], lock[PATH_MAX + 16];
 	int fd, other;
 
 	if (subdir("lock", 0755, d, sizeof(d)) == NULL) {
@@ -530,9 +532,13 @@ lock_dir_excludes_others(void)
 		return;
 	}
 	snprintf(p, sizeof(p), "%s/alice", d); /* need not exist */
+	snprintf(lock, sizeof(lock), "%s/.lock", d);
 	fd = vivo_file_lock_dir(p);
 	T_CHECK(fd >= 0);
-	other = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the lock is a 0600 file, not the directory: a user who may only
+	 * read the directory cannot open it, so cannot hold writers up */
+	T_CHECK(mode_of(lock) == 0600);
+	other = open(lock, O_RDONLY | O_CLOEXEC);
 	T_CHECK(other >= 0);
 	errno = 0;
 	T_CHECK(flock(other, LOCK_EX | LOCK_NB) == -1);
@@ -541,6 +547,11 @@ lock_dir_excludes_others(void)
 	vivo_file_unlock(fd);
 	T_CHECK(flock(other, LOCK_EX | LOCK_NB) == 0);
 	close(other);
+	/* a symlink planted as the lock file is not followed */
+	T_CHECK(unlink(lock) == 0);
+	T_CHECK(symlink("/etc/passwd", lock) == 0);
+	T_CHECK(vivo_file_lock_dir(p) == -1);
+	T_CHECK(unlink(lock) == 0);
 }
 
 static void
