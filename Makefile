@@ -17,8 +17,9 @@ HELPER_PATH = $(LIBEXECDIR)/pam_vivo/vivo-helper
 
 CC       ?= cc
 PKGS      = libpcsclite libcrypto libconfig
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_CONFIG ?= pkg-config
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 # Debian's hardening flags (dpkg-buildflags with hardening=+all), plus ours.
 OPT      ?= -O2 -g
@@ -103,13 +104,17 @@ $(B)/tests/hmac_roll: tests/tools/hmac_roll.c $(B)/libvivo.a
 
 TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports $(B)/tests/hmac_roll
 
+test-tools: all $(TEST_TOOLS)
+
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 check: all $(UNIT_BIN) $(TEST_TOOLS)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@sh tests/test-install.sh
+	@sh tests/test-manpages.sh
 	@sh tests/run-integration.sh
+	@sh tests/test-package.sh
 
 demo:
 	@sh tests/install-deps.sh
@@ -140,4 +145,4 @@ clean:
 -include man/man.mk
 -include bench/bench.mk
 
-.PHONY: all check unit demo install uninstall clean FORCE
+.PHONY: all check unit test-tools demo install uninstall clean FORCE

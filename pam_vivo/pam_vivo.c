@@ -176,8 +176,8 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	/* before the helper's WAIT: its start-up, bounded by the tap timeout
 	 * too when the module knows it */
 	int64_t deadline = vivo_now_ms() + (a->timeout != 0 &&
-	    (int64_t)a->timeout * 1000 + 1000 < STARTUP_MS ?
-	    (int64_t)a->timeout * 1000 + 1000 : STARTUP_MS);
+	    (int64_t)a->timeout * 1000 + 500 < STARTUP_MS ?
+	    (int64_t)a->timeout * 1000 + 500 : STARTUP_MS);
 	const char *err = NULL;
 	pid_t pid;
 

@@ -5,7 +5,8 @@
 set -eu
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev pcscd vsmartcard-vpcd pcsc-tools python3 python3-cryptography \
-util-linux procps binutils sudo"
+util-linux procps binutils sudo clang libclang-rt-14-dev llvm-14 \
+dpkg-dev debhelper lintian groff-base man-db"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

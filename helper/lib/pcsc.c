@@ -38,12 +38,15 @@ map_err(LONG rv)
 	switch (rv) {
 	case SCARD_E_NO_SERVICE:
 	case SCARD_E_SERVICE_STOPPED:
+	case SCARD_F_COMM_ERROR: /* "RPC transport error": pcscd went away */
 	case SCARD_E_NO_SMARTCARD: /* pcsc-lite answers this when the socket
 	                              is there but nobody serves it */
 		return VIVO_PCSC_ENOSERVICE;
 	case SCARD_E_TIMEOUT:
 		return VIVO_PCSC_ETIMEOUT;
 	default:
+		vivo_dbg("pcsc-lite: %s (0x%08lx)", pcsc_stringify_error(rv),
+		    (unsigned long)rv);
 		return VIVO_PCSC_EFAIL;
 	}
 }

@@ -251,7 +251,10 @@ class Harness:
         for imp in self.implants:
             imp.stop()
         self.implants = []
-        sh("pkill", "-f", VIMPLANT, check=False)
+        # implants started through pamdrive --on-info are not our children:
+        # find them by our own vpcd ports, never touch anyone else's
+        for port in (self.port, self.port + 1):
+            sh("pkill", "-f", f"vimplant.py --port {port} ", check=False)
         time.sleep(0.5)
 
     # ---- files -----------------------------------------------------------

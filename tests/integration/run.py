@@ -15,7 +15,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-MODULES = ["test_foundation", "test_sudo"]
+MODULES = ["test_foundation", "test_hmac", "test_u2f", "test_faults", "test_sudo", "test_package"]
 
 
 def main():
@@ -28,7 +28,10 @@ def main():
         h.start_pcscd()
         for modname in MODULES:
             mod = importlib.import_module(modname)
-            for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+            names = sorted(n for n, f in vars(mod).items()
+                           if n.startswith("test_") and callable(f)
+                           and getattr(f, "__module__", None) == modname)
+            for name in names:
                 if wanted and not any(w in name for w in wanted):
                     continue
                 fn = getattr(mod, name)

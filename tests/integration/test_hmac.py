@@ -255,13 +255,13 @@ def test_hmac_06b_full_filesystem_is_not_success_and_old_state_stays(h):
         path = h.store_path("alice")
         before = open(path).read()
         filler = f"{store}/filler"
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 1024)
+        except OSError:
+            pass
+        os.close(fd)
         r, _ = tap(h)
         check(r.code == "PAM_SYSTEM_ERR", "full disk: not success", r)
         check(open(path).read() == before, "old state intact")
@@ -307,7 +307,9 @@ def test_hmac_07_kill_9_during_update_never_loses_the_state(h):
              "--user", "alice", "--on-info", cmd],
             stdout=subprocess.PIPE, text=True)
         time.sleep(random.uniform(0.3, 1.2))
-        subprocess.run(["pkill", "-9", "-x", "vivo-helper"], check=False)
+        # only our pamdrive's helper
+        subprocess.run(["pkill", "-9", "-P", str(p.pid), "-x", "vivo-helper"],
+                       check=False)
         p.communicate(timeout=30)
         h.clear_readers()
         check(opens_with(path, "apex", "alice", KEY),

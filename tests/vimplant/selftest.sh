@@ -359,6 +359,332 @@ else
 fi
 untap
 
+# --- applets: HMAC-SHA1 challenge-response and FIDO U2F ---------------------
+
+# Everything cryptographic is checked with an independent Python snippet
+# (python3-cryptography for ECDSA/X.509), never by importing vimplant.
+read -r -d '' PYHELP <<'EOF'
+import hashlib, hmac, sys
+
+def crc16(data):
+    """YubiKey CRC-16: reflected CCITT 0x8408, init 0xFFFF."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            lsb = crc & 1
+            crc >>= 1
+            if lsb:
+                crc ^= 0x8408
+    return crc
+
+# known answers published with python-yubico / yubiotp
+assert crc16(bytes([1, 2, 3, 4])) == 0xC66E
+assert crc16(bytes.fromhex("8792ebfe26cc130030c20011c89f23c8")) == 0xF0B8
+
+def spaced(data):
+    return " ".join(f"{b:02X}" for b in data)
+
+def der_length(data):
+    """Total length of the DER element at the start of data."""
+    if data[1] < 0x80:
+        return 2 + data[1]
+    n = data[1] & 0x7F
+    return 2 + n + int.from_bytes(data[2:2 + n], "big")
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "program":      # P1 KEY ACC CURRENT-ACC [TKT [corrupt]]
+    p1, key, acc, cur = args[0], *map(bytes.fromhex, args[1:4])
+    tkt = int(args[4], 16) if len(args) > 4 else 0x40
+    # fixed[16] uid[6] key[16] accCode[6] fixedSize extFlags tktFlags
+    # cfgFlags (CHAL_HMAC 0x22 | HMAC_LT64 0x04) rfu[2]
+    cfg = (bytes(16) + key[16:20] + bytes(2) + key[:16] + acc
+           + bytes([0, 0, tkt, 0x26]) + bytes(2))
+    cfg += (~crc16(cfg) & 0xFFFF).to_bytes(2, "little")
+    assert crc16(cfg) == 0xF0B8 and len(cfg) == 52
+    if len(args) > 5:
+        cfg = cfg[:-1] + bytes([cfg[-1] ^ 0x5A])
+    print((bytes.fromhex(f"0001{p1}003A") + cfg + cur).hex().upper())
+elif cmd == "hmac":       # KEY MESSAGE
+    key, msg = map(bytes.fromhex, args)
+    print(spaced(hmac.new(key, msg, hashlib.sha1).digest()))
+elif cmd in ("register", "authenticate"):
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    ecdsa = ec.ECDSA(hashes.SHA256())
+    if cmd == "register":   # CHALLENGE APPLICATION REPLY-DATA
+        chal, app, reply = map(bytes.fromhex, args)
+        assert reply[0] == 0x05, "reserved byte"
+        pub, khlen = reply[1:66], reply[66]
+        kh, rest = reply[67:67 + khlen], reply[67 + khlen:]
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub)
+        cert = x509.load_der_x509_certificate(rest[:der_length(rest)])
+        sig = rest[der_length(rest):]
+        assert der_length(sig) == len(sig), "signature DER length"
+        try:
+            cert.public_key().verify(sig, b"\0" + app + chal + kh + pub, ecdsa)
+            ok = "ok"
+        except InvalidSignature:
+            ok = "bad"
+        print(kh.hex().upper(), pub.hex().upper(), khlen, ok)
+    else:                   # PUBKEY CHALLENGE APPLICATION REPLY-DATA
+        pub, chal, app, reply = map(bytes.fromhex, args)
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub)
+        try:
+            key.verify(reply[5:], app + reply[:5] + chal, ecdsa)
+            ok = "ok"
+        except InvalidSignature:
+            ok = "bad"
+        print(f"{reply[0]:02X}", int.from_bytes(reply[1:5], "big"), ok)
+EOF
+py() { /usr/bin/python3 -c "$PYHELP" "$@"; }
+
+# sc_open SLOT: run scriptor on reader SLOT as a coprocess, so that an APDU
+# can depend on the previous answer; sc_send APDU (unspaced hex) sets RESP
+# to the answer (spaced hex, "" if none within 5 s); sc_close ends it.
+# (Coprocess descriptors do not survive $(...): call sc_send directly.)
+sc_open() {
+    coproc SC { exec scriptor -u -r "Virtual PCD 00 0$1" 2>/dev/null; }
+    SC_IN=${SC[1]} SC_OUT=${SC[0]} SC_PID_SAVED=$SC_PID
+}
+sc_send() {
+    local line got=
+    RESP=
+    echo "$1" >&"$SC_IN" || return 1
+    while IFS= read -r -t 5 line <&"$SC_OUT"; do
+        case $line in
+            '< '*) got=1; RESP=${line#< } ;;
+            *) if [ -n "$got" ]; then RESP="$RESP $line"; fi ;;
+        esac
+        if [ -n "$got" ] && [[ $line == *' : '* ]]; then break; fi
+    done
+    RESP=${RESP%% : *}
+    RESP=$(tr -s ' ' <<<"$RESP")
+    RESP=${RESP# }
+    RESP=${RESP% }
+}
+sc_close() {
+    eval "exec $SC_IN>&- $SC_OUT<&-"
+    wait "$SC_PID_SAVED" 2>/dev/null
+}
+
+# exchange APDU: sc_send APDU, then GET RESPONSE (00 C0 00 00 xx) while the
+# status word is 61 xx.  Sets DATA (unspaced hex of all the data), SW (final
+# status word), SWS (all status words, "|"-separated), PIECES (R-APDUs
+# received) and BIGGEST (largest piece, bytes).
+exchange() {
+    local body
+    sc_send "$1"
+    DATA='' SWS='' PIECES=0 BIGGEST=0
+    while [ -n "$RESP" ] && [ "$PIECES" -lt 64 ]; do
+        PIECES=$((PIECES + 1))
+        SW=${RESP: -5}
+        SWS+=${SWS:+|}$SW
+        body=
+        if [ ${#RESP} -gt 5 ]; then body=${RESP:0:${#RESP}-6}; fi
+        body=${body// /}
+        DATA+=$body
+        if [ $((${#body} / 2)) -gt "$BIGGEST" ]; then BIGGEST=$((${#body} / 2)); fi
+        [[ $SW == 61\ * ]] || return 0
+        sc_send "00C00000${SW#61 }"
+    done
+    SW=none
+}
+
+# hexlen HEX: the number of bytes as 2 hex digits.
+hexlen() { printf '%02X' $((${#1} / 2)); }
+
+K1=303132333435363738393A3B3C3D3E3F40414243   # the RFC 2202 / Yubico vector
+K2=0102030405060708090A0B0C0D0E0F1011121314
+ACC=A1A2A3A4A5A6
+ZERO6=000000000000
+SEL7=00A4040007A0000005272001
+SEL8=00A4040008A000000527200101
+SEL_U2F=00A4040008A0000006472F0001
+VECTOR="53616D706C65202332$(printf '%0110d' 0)"   # "Sample #2" + 55 x 00
+VECTOR_HMAC="09 22 D3 40 5F AA 3D 19 4F 82 A4 58 30 73 7D 5C C6 C7 5D 24"
+MSG2=$(printf 'vimplant selftest' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+CHAL2="$MSG2$(printf '%094d' 0)"                   # 17 bytes + 47 x 00
+HMAC2=$(py hmac "$K2" "$MSG2")
+HMAC_STATE=$WORK/hmac.json
+REPLAY=$WORK/replay.jsonl
+
+tap hm 0 --personality apex --hmac-slot1 "$K1" --hmac-state "$HMAC_STATE" \
+    --fault "hmac-replay=$REPLAY"
+wait_card 0 present
+check "apex ATR" "3B 89 80 01 4A 43 4F 50 34 20 50 37 31 5C" "$(atr 0)"
+ST1="03 04 00 01 01 00 90 00"
+check "HMAC: SELECT (7/8-byte AID), STATUS, SERIAL, vector, empty slot 2, padding only, Lc, INS, CLA, P1" \
+    "$ST1|$ST1|$ST1|00 BC 61 4E 90 00|$VECTOR_HMAC 90 00|90 00|69 84|67 00|6D 00|6E 00|6A 86" \
+    "$(xfer 0 $SEL7 $SEL8 0003000006 0001100006 "0001300040$VECTOR" \
+        "0001380040$VECTOR" "0001300040$(printf 'AA%.0s' {1..64})" \
+        "000130003F$(printf '%0126d' 0)" 0005000000 8003000006 00012000 |
+        paste -sd'|')"
+check "HMAC: PROGRAM slot 2 (bad CRC, bad flags, ok), CHALLENGE with the new key, access code wrong/right" \
+    "$ST1|6A 80|6A 81|03 04 00 02 03 00 90 00|$HMAC2 90 00|69 82|03 04 00 03 03 00 90 00" \
+    "$(xfer 0 $SEL7 "$(py program 03 $K2 $ACC $ZERO6 40 corrupt)" \
+        "$(py program 03 $K2 $ACC $ZERO6 20)" "$(py program 03 $K2 $ACC $ZERO6)" \
+        "0001380040${CHAL2}00" "$(py program 03 $K2 $ACC $ZERO6)" \
+        "$(py program 03 $K2 $ACC $ACC)" | paste -sd'|')"
+untap
+
+# Another process (tap) on the same state file, javacard with an --hmac-*
+# option (applets installed), only the 8-byte instance AID.
+ST3="03 04 00 03 03 00 90 00"
+tap hm2 1 --personality javacard --hmac-state "$HMAC_STATE" --hmac-aid 8
+wait_card 1 present
+check "HMAC state file across runs; --hmac-aid 8; U2F on javacard with options" \
+    "6A 82|$ST3|$HMAC2 90 00|$VECTOR_HMAC 90 00|55 32 46 5F 56 32 90 00" \
+    "$(xfer 1 $SEL7 $SEL8 "0001380040$CHAL2" "0001300040${VECTOR}00" \
+        "$SEL_U2F" | paste -sd'|')"
+untap
+
+check "hmac-replay recorded 2 exchanges" 2 "$(grep -c '"response"' "$REPLAY")"
+tap rp 0 --personality apex --fault "hmac-replay-use=$REPLAY"
+wait_card 0 present
+check "hmac-replay-use: any challenge gets the last recorded response" \
+    "03 04 00 00 00 00 90 00|$HMAC2 90 00" \
+    "$(xfer 0 $SEL7 "0001300040$(printf '5A%.0s' {1..63})00" | paste -sd'|')"
+untap
+
+tap rmh 1 --personality apex --hmac-slot1 "$K1" --remove-after 2
+wait_card 1 present
+check "--remove-after 2 between SELECT and the challenge" "$ST1|" \
+    "$(xfer 1 $SEL7 "0001300040$VECTOR" | paste -sd'|')"
+wait "$TAP_PID"
+check "--remove-after with the applet: exit status" 0 $?
+
+# --- U2F ---
+
+CHAL=$(printf 'u2f challenge' | sha256sum | cut -c1-64 | tr a-f A-F)
+APP=$(printf 'pam_vivo' | sha256sum | cut -c1-64 | tr a-f A-F)
+APP2=$(printf 'another app' | sha256sum | cut -c1-64 | tr a-f A-F)
+U2F_STATE=$WORK/u2f.json
+REGISTER="0001000040$CHAL${APP}00"
+
+# auth P1 KH [APP]: an AUTHENTICATE APDU (short, Le 00).
+auth() {
+    local body
+    body=$CHAL${3:-$APP}$(hexlen "$2")$2
+    echo "0002${1}00$(hexlen "$body")${body}00"
+}
+
+tap u2f 0 --personality apex --u2f-state "$U2F_STATE" --u2f-chunk 90
+wait_card 0 present
+sc_open 0
+sc_send "$SEL_U2F"
+check "U2F SELECT" "55 32 46 5F 56 32 90 00" "$RESP"
+exchange "$REGISTER"
+check "REGISTER through 61 xx / GET RESPONSE, --u2f-chunk 90" "90 00 yes" \
+    "$SW $([ "$PIECES" -ge 6 ] && [ "$BIGGEST" -le 90 ] && echo yes)"
+echo "#      register reply: $((${#DATA} / 2)) bytes in $PIECES pieces"
+read -r KH PUB KHLEN REGSIG <<<"$(py register "$CHAL" "$APP" "$DATA")"
+check "REGISTER: 64-byte key handle, attestation signature verifies" "64 ok" \
+    "${KHLEN:-} ${REGSIG:-}"
+exchange "$(auth 03 "$KH")"
+check "AUTHENTICATE: UP, counter 1, signature verifies" "90 00|01 1 ok" \
+    "$SW|$(py authenticate "$PUB" "$CHAL" "$APP" "$DATA")"
+BODY=$CHAL${APP}40$KH
+sc_send "1002080040${BODY:0:128}"
+CHAINED=$RESP
+exchange "0002080041${BODY:128}"
+check "AUTHENTICATE by command chaining (CLA 10), P1 08, no Le: counter 2" \
+    "90 00|90 00|01 2 ok" \
+    "$CHAINED|$SW|$(py authenticate "$PUB" "$CHAL" "$APP" "$DATA")"
+RESPS=()
+for apdu in "$(auth 07 "$KH")" "$(auth 07 "$KH" "$APP2")" \
+    "$(auth 03 "$KH" "$APP2")" "$(auth 03 "${KH:0:126}")" \
+    "000100003F${CHAL}${APP:0:62}" 0005000000 8001000000 00C0000000; do
+    sc_send "$apdu"
+    RESPS+=("$RESP")
+done
+check "check-only, other app, short handle, bad Lc, INS, CLA, GET RESPONSE" \
+    "69 85|6A 80|6A 80|6A 80|67 00|6D 00|6E 00|69 85" \
+    "$(IFS='|'; echo "${RESPS[*]}")"
+exchange "00010000000040$CHAL${APP}0000"
+read -r _ _ _ REGSIG2 <<<"$(py register "$CHAL" "$APP" "$DATA")"
+check "extended REGISTER: whole reply at once, verifies" "1 90 00 ok" \
+    "$PIECES $SW ${REGSIG2:-}"
+sc_close
+untap
+
+tap u2f2 1 --personality javacard --u2f-state "$U2F_STATE" \
+    --u2f-counter-step odd-random --no-extended
+wait_card 1 present
+mapfile -t R < <(xfer 1 "$SEL_U2F" "$(auth 03 "$KH")" "$(auth 03 "$KH")" \
+    "00010000000040$CHAL${APP}0000")
+read -r UP3 C3 OK3 <<<"$(py authenticate "$PUB" "$CHAL" "$APP" "${R[1]% 90 00}")"
+read -r UP4 C4 OK4 <<<"$(py authenticate "$PUB" "$CHAL" "$APP" "${R[2]% 90 00}")"
+if [ "$UP3$OK3$UP4$OK4" = 01ok01ok ] && [ $(((C3 - 2) % 2)) = 1 ] &&
+    [ "$C3" -le 17 ] && [ $(((C4 - C3) % 2)) = 1 ] && [ "$C4" -le $((C3 + 15)) ]; then
+    ok "--u2f-state: registration works in the next run; odd-random counter 2 -> $C3 -> $C4"
+else
+    not_ok "--u2f-state / odd-random" "${R[*]} / $C3 $C4"
+fi
+check "--no-extended: extended APDU answered 67 00" "67 00" "${R[3]:-}"
+untap
+
+tap u2ff 0 --personality apex --u2f-state "$U2F_STATE" \
+    --fault u2f-up-clear --fault u2f-counter-stuck
+wait_card 0 present
+mapfile -t R < <(xfer 0 "$SEL_U2F" "$(auth 08 "$KH")" "$(auth 03 "$KH")")
+check "faults u2f-up-clear + u2f-counter-stuck" "00 $C4 ok|00 $C4 ok" \
+    "$(py authenticate "$PUB" "$CHAL" "$APP" "${R[1]% 90 00}")|$(py \
+        authenticate "$PUB" "$CHAL" "$APP" "${R[2]% 90 00}")"
+untap
+
+tap u2fb 1 --personality yubikey --u2f-state "$U2F_STATE" --fault u2f-bad-sig
+wait_card 1 present
+check "yubikey ATR" "3B 8D 80 01 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 F9" \
+    "$(atr 1)"
+mapfile -t R < <(xfer 1 "$SEL_U2F" "$(auth 03 "$KH")")
+check "fault u2f-bad-sig" "01 $((C4 + 1)) bad" \
+    "$(py authenticate "$PUB" "$CHAL" "$APP" "${R[1]% 90 00}")"
+untap
+
+tap kh 0 --personality apex --u2f-kh-len 112
+wait_card 0 present
+sc_open 0
+sc_send "$SEL_U2F"
+exchange "$REGISTER"
+read -r KH112 PUB112 KHLEN _ <<<"$(py register "$CHAL" "$APP" "$DATA")"
+check "--u2f-kh-len 112: 112-byte handle, REGISTER reply in 256-byte pieces" \
+    "112 61 00|61 $(printf %02X $((${#DATA} / 2 - 512)))|90 00 256" \
+    "${KHLEN:-} $SWS $BIGGEST"
+RESPS=()
+for apdu in "$(auth 03 "$KH112" "$APP2")" "$(auth 03 "$KH")" "$(auth 07 "$KH")"; do
+    sc_send "$apdu"
+    RESPS+=("$RESP")
+done
+exchange "$(auth 03 "$KH112")"
+check "--u2f-kh-len 112: other app 6A 80, 64-byte handle 67 00, signature" \
+    "6A 80|67 00|67 00|01 1 ok" \
+    "$(IFS='|'; echo "${RESPS[*]}")|$(py authenticate "$PUB112" "$CHAL" "$APP" "$DATA")"
+sc_close
+untap
+
+tap wkl 1 --personality apex --u2f-state "$U2F_STATE" --fault u2f-wrong-kh-len
+wait_card 1 present
+check "fault u2f-wrong-kh-len" "67 00|67 00" \
+    "$(xfer 1 "$SEL_U2F" "$(auth 03 "$KH")" "$(auth 07 "$KH")" | tail -n2 |
+        paste -sd'|')"
+untap
+
+tap f2 0 --personality javacard --u2f-version fido2
+wait_card 0 present
+check "--u2f-version fido2: FIDO_2_0, no U2F commands" \
+    "46 49 44 4F 5F 32 5F 30 90 00|6D 00" \
+    "$(xfer 0 "$SEL_U2F" "$REGISTER" | paste -sd'|')"
+untap
+
+tap u2f61 1 --personality apex --fault endless-61
+wait_card 1 present
+check "fault endless-61 with the U2F applet selected" "61 FF|61 FF|61 FF" \
+    "$(xfer 1 "$SEL_U2F" "$REGISTER" 00C0000000 | paste -sd'|')"
+untap
+
 # --- the daemon survived all of it ------------------------------------------
 
 tap final 0 --personality mifare1k

@@ -12,20 +12,32 @@ from vpcd is a control message: 00 power off, 01 power on, 02 reset (no
 reply), 04 "send the ATR" (reply: the ATR).  Any other payload is a C-APDU
 and the reply is the R-APDU.
 
-It is part of pam_vivo's test-suite and is written from the PC/SC and ISO
-specifications only, independently of the product code.  Only the Python
-standard library is used.  See README.md next to this file for the CLI.
+The javacard-like personalities can carry two applets: a YubiKey-compatible
+HMAC-SHA1 challenge-response applet and a FIDO U2F (CTAP1) applet.
+
+It is part of pam_vivo's test-suite and is written from the PC/SC, ISO,
+Yubico and FIDO specifications only, independently of the product code.
+The Python standard library is used, plus python3-cryptography for the U2F
+applet (imported only when that applet is installed).  See README.md next
+to this file for the CLI.
 """
 
 import argparse
+import dataclasses
+import hashlib
+import hmac
+import json
 import os
 import random
 import select
 import signal
 import socket
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 EXIT_OK = 0
 EXIT_CONNECT_FAILED = 3
@@ -34,9 +46,14 @@ EXIT_CONNECT_FAILED = 3
 SW_OK = b"\x90\x00"
 SW_END_OF_DATA = b"\x62\x82"        # fewer bytes available than Le asked for
 SW_WRONG_LENGTH = b"\x67\x00"
+SW_SECURITY_STATUS = b"\x69\x82"   # security status not satisfied
+SW_INVALID_DATA = b"\x69\x84"      # reference data not usable
+SW_CONDITIONS = b"\x69\x85"        # conditions of use not satisfied
+SW_WRONG_DATA = b"\x6A\x80"        # incorrect parameters in the data field
 SW_FUNC_NOT_SUPPORTED = b"\x6A\x81"
 SW_FILE_NOT_FOUND = b"\x6A\x82"     # SELECT: no applet with that AID
 SW_WRONG_P1P2_SELECT = b"\x6A\x86"  # incorrect P1-P2 (SELECT)
+SW_INCORRECT_P1P2 = SW_WRONG_P1P2_SELECT  # same code, for the applets
 SW_WRONG_P1P2 = b"\x6B\x00"
 SW_INS_NOT_SUPPORTED = b"\x6D\x00"
 SW_CLA_NOT_SUPPORTED = b"\x6E\x00"
@@ -60,6 +77,7 @@ class Apdu:
 
     ``le`` is the raw value of the Le field, or None when absent.  A raw
     value of 0 means "as many bytes as available" (256 resp. 65536).
+    ``extended`` tells whether the APDU used the extended-length encoding.
     """
 
     cla: int
@@ -68,6 +86,7 @@ class Apdu:
     p2: int
     data: bytes = b""
     le: int | None = None
+    extended: bool = False
 
     @classmethod
     def parse(cls, raw: bytes) -> "Apdu":
@@ -87,13 +106,14 @@ class Apdu:
                 return cls(*header, data=body[1:-1], le=body[-1])
             raise ValueError("Lc does not match the APDU length")
         if len(body) == 3:                              # case 2 extended
-            return cls(*header, le=int.from_bytes(body[1:3], "big"))
+            return cls(*header, le=int.from_bytes(body[1:3], "big"),
+                       extended=True)
         lc = int.from_bytes(body[1:3], "big")           # cases 3/4 extended
         if lc and len(body) == 3 + lc:
-            return cls(*header, data=body[3:])
+            return cls(*header, data=body[3:], extended=True)
         if lc and len(body) == 5 + lc:
             return cls(*header, data=body[3:-2],
-                       le=int.from_bytes(body[-2:], "big"))
+                       le=int.from_bytes(body[-2:], "big"), extended=True)
         raise ValueError("malformed extended-length APDU")
 
 
@@ -143,9 +163,15 @@ class Card:
     default_uid: bytes | None = None
     uid_lengths: tuple[int, ...] = (4, 7, 10)  # ISO 14443-3 UID sizes
     uid_prefix: bytes = b""
+    # Applets installed on every card of the class / only when an option
+    # asks for them (ISO 14443-4 cards only).
+    applets: dict[bytes, type["Applet"]] = {}
+    optional_applets: dict[bytes, type["Applet"]] = {}
 
-    def __init__(self, uid: bytes | None = None):
+    def __init__(self, uid: bytes | None = None,
+                 config: "AppletConfig | None" = None):
         self.uid = self.default_uid if uid is None else uid
+        self.config = config or AppletConfig()
 
     @classmethod
     def check_uid(cls, uid: bytes) -> None:
@@ -202,8 +228,9 @@ class StorageCard(Card):
 
     card_name = 0x0000
 
-    def __init__(self, uid: bytes | None = None):
-        super().__init__(uid)
+    def __init__(self, uid: bytes | None = None,
+                 config: "AppletConfig | None" = None):
+        super().__init__(uid, config)
         self.historical = storage_card_historical(self.card_name)
 
 
@@ -223,13 +250,100 @@ class Mifare1k(StorageCard):
     default_uid = bytes.fromhex("A1B2C3D4")
 
 
+@dataclass
+class AppletConfig:
+    """How the applets are set up (from the command line)."""
+
+    applets_requested: bool = False    # install JavaCard.optional_applets
+    no_extended: bool = False          # refuse extended-length APDUs
+    # HMAC-SHA1 challenge-response applet
+    hmac_aid: str = "both"             # "7", "8" or "both"
+    hmac_slots: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+    hmac_state: str | None = None
+    hmac_serial: int = 12345678
+    hmac_replay: str | None = None     # fault: record exchanges here
+    hmac_replay_use: str | None = None  # fault: replay the last one
+    hmac_replay_last: bytes = b""      # its last response, read at start
+    # U2F applet
+    u2f_version: str = "u2f"           # "u2f" or "fido2"
+    u2f_kh_len: int | None = None      # None: 64, other lengths are not ours
+    u2f_counter_step: str = "1"        # a positive integer or "odd-random"
+    u2f_chunk: int | None = None
+    u2f_state: str | None = None
+    faults: frozenset[str] = frozenset()  # u2f-* faults
+
+
+def save_json(path: str, value: dict) -> None:
+    """Write ``value`` to ``path`` atomically (temporary file + rename).
+
+    A failure is reported on stderr but does not stop the card: a real
+    applet that cannot persist something still answers."""
+    try:
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".vimplant-", dir=directory)
+        os.fchmod(fd, 0o644)  # like a plain open(); these are test keys
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            json.dump(value, file, indent=1, sort_keys=True)
+            file.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        print(f"vimplant: cannot save state to {path}: {exc}", file=sys.stderr)
+
+
+def load_json(path: str | None) -> dict | None:
+    """Read a state file; None if there is none.  Raise ValueError if it
+    cannot be read or parsed (reported as a bad argument at start-up)."""
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="ascii") as file:
+            value = json.load(file)
+    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot load state file {path}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"state file {path} does not hold a JSON object")
+    return value
+
+
+_CRYPTO: SimpleNamespace | None = None
+
+
+def crypto() -> SimpleNamespace:
+    """python3-cryptography, imported on first use (it costs ~80 ms)."""
+    global _CRYPTO
+    if _CRYPTO is None:
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        _CRYPTO = SimpleNamespace(x509=x509, hashes=hashes, ec=ec,
+                                  serialization=serialization,
+                                  NameOID=NameOID,
+                                  InvalidSignature=InvalidSignature)
+    return _CRYPTO
+
+
 class Applet:
     """Interface of an on-card application, selected by AID.
 
-    Register subclasses in an ``Iso14443Card.applets`` dict (AID bytes ->
-    Applet subclass).  One instance per card lives for the whole run, so
-    its attributes behave like persistent applet state across taps.
+    Register subclasses in a card class's ``applets`` dict (AID bytes ->
+    Applet subclass; ``optional_applets`` for those installed only when an
+    option asks for them).  One instance per card lives for the whole run,
+    so its attributes behave like persistent applet state across taps; an
+    applet registered under several AIDs is one instance reachable by each.
     """
+
+    def __init__(self, config: AppletConfig | None = None):
+        self.config = config or AppletConfig()
+
+    @classmethod
+    def installed_at(cls, aid: bytes, config: AppletConfig) -> bool:
+        """Whether the applet is reachable by ``aid`` with this config."""
+        return True
+
+    def reset(self) -> None:
+        """Forget transient state (power-up, reset, removal)."""
 
     def select(self, apdu: Apdu) -> bytes:
         """Answer the SELECT command that made this applet current."""
@@ -247,24 +361,38 @@ class Iso14443Card(Card):
     classes 80-9F (as used by Java Card / GlobalPlatform).  It implements
     SELECT by AID (``00 A4 04 xx Lc AID [Le]``) over ``applets`` and routes
     every other command to the selected applet.  SELECT of an unknown AID
-    answers 6A 82 and leaves the current selection unchanged.
+    answers 6A 82 and leaves the current selection unchanged.  With
+    ``--no-extended`` every extended-length APDU answers 67 00.
     """
 
-    applets: dict[bytes, type[Applet]] = {}
-
-    def __init__(self, uid: bytes | None = None):
-        super().__init__(uid)
+    def __init__(self, uid: bytes | None = None,
+                 config: AppletConfig | None = None):
+        super().__init__(uid, config)
         self.ats_historical = self.historical
-        self.instances = {aid: cls() for aid, cls in self.applets.items()}
+        table = dict(self.applets)
+        if self.config.applets_requested:
+            table.update(self.optional_applets)
+        self.instances: dict[bytes, Applet] = {}
+        shared: dict[type[Applet], Applet] = {}
+        for aid, cls in table.items():
+            if not cls.installed_at(aid, self.config):
+                continue
+            if cls not in shared:
+                shared[cls] = cls(self.config)
+            self.instances[aid] = shared[cls]
         self.selected: Applet | None = None
 
     def power_up(self) -> None:
         """A fresh activation starts with no applet selected."""
         self.selected = None
+        for applet in set(self.instances.values()):
+            applet.reset()
 
     def card_apdu(self, apdu: Apdu) -> bytes:
         if apdu.cla & 0x60:
             return SW_CLA_NOT_SUPPORTED
+        if apdu.extended and self.config.no_extended:
+            return SW_WRONG_LENGTH
         if apdu.ins == 0xA4:
             return self.select(apdu)
         if self.selected is None:
@@ -278,20 +406,527 @@ class Iso14443Card(Card):
         applet = self.instances.get(apdu.data)
         if applet is None:
             return SW_FILE_NOT_FOUND
+        if self.selected is not None:
+            self.selected.reset()
+        applet.reset()
         self.selected = applet
         return applet.select(apdu)
+
+
+# --------------------------------------------------------------------------
+# Applet: YubiKey-compatible HMAC-SHA1 challenge-response ("ykhmac")
+# --------------------------------------------------------------------------
+
+HMAC_AID = bytes.fromhex("A0000005272001")
+HMAC_AID_INSTANCE = HMAC_AID + b"\x01"
+
+YK_INS_API_REQ = 0x01
+YK_INS_STATUS = 0x03
+YK_SLOT_CONFIG = {0x01: 1, 0x03: 2}       # P1 of PROGRAM -> slot
+YK_SLOT_CHAL_HMAC = {0x30: 1, 0x38: 2}    # P1 of CHALLENGE -> slot
+YK_SLOT_SERIAL = 0x10
+YK_CONFIG_SIZE = 52
+YK_ACC_CODE_SIZE = 6
+YK_CHALLENGE_SIZE = 64
+YK_TKTFLAG_CHAL_RESP = 0x40
+YK_CFGFLAG_CHAL_HMAC = 0x22
+YK_CFGFLAG_HMAC_LT64 = 0x04
+YK_CRC_OK_RESIDUAL = 0xF0B8
+
+
+def yubikey_crc16(data: bytes) -> int:
+    """CRC-16 as used by YubiKey configurations: polynomial 0x8408
+    (reflected CCITT), initial value 0xFFFF, no final XOR.  A block that
+    ends with its own ~CRC (little-endian) leaves the residual 0xF0B8."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    return crc
+
+
+def last_replay_record(path: str) -> bytes:
+    """The response of the last line of an ``hmac-replay`` recording;
+    raise ValueError if there is none."""
+    try:
+        with open(path, encoding="ascii") as file:
+            lines = [line for line in file if line.strip()]
+        if not lines:
+            raise ValueError(f"{path} holds no recorded exchange")
+        response = bytes.fromhex(json.loads(lines[-1])["response"])
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"hmac-replay-use: {exc}") from exc
+    return response
+
+
+@dataclass
+class HmacSlot:
+    """One programmed configuration slot."""
+
+    key: bytes                  # 20-byte HMAC-SHA1 key
+    access_code: bytes = bytes(YK_ACC_CODE_SIZE)
+
+
+class YkHmacApplet(Applet):
+    """The challenge-response part of the YubiKey OTP applet.
+
+    Commands (CLA 00; any other class answers 6E 00):
+
+    * ``00 03 xx xx`` STATUS -> version(3) pgmSeq touchLevel(2, LE) 90 00
+      (the same 6 bytes answer SELECT);
+    * ``00 01 10 00`` SERIAL -> 4-byte big-endian serial 90 00;
+    * ``00 01 30|38 00 40 <64>`` HMAC-SHA1 challenge for slot 1|2, padding
+      stripped per HMAC_LT64 (the trailing run of bytes equal to the last
+      byte);
+    * ``00 01 01|03 00 3A <config 52> <access code 6>`` PROGRAM slot 1|2.
+
+    Status words: 67 00 wrong Lc; 69 84 challenge made of padding only;
+    6A 80 configuration CRC wrong; 69 82 access code mismatch; 6A 81
+    configuration is not HMAC-SHA1 challenge-response; 6A 86 other P1;
+    6D 00 other INS.  An unprogrammed slot answers a challenge with 90 00
+    and no data.
+    """
+
+    version = bytes([3, 4, 0])
+
+    def __init__(self, config: AppletConfig | None = None):
+        super().__init__(config)
+        self.pgm_seq = 0
+        self.slots: dict[int, HmacSlot | None] = {1: None, 2: None}
+        self.replay_last = self.config.hmac_replay_last
+        state = load_json(self.config.hmac_state)
+        if state is None:
+            for slot, (key, access) in sorted(self.config.hmac_slots.items()):
+                self.slots[slot] = HmacSlot(key, access)
+                self.pgm_seq += 1
+        else:
+            self._load(state)
+            if self.config.hmac_slots:
+                print("vimplant: --hmac-slot ignored: the state file "
+                      f"{self.config.hmac_state} exists", file=sys.stderr)
+
+    def _load(self, state: dict) -> None:
+        try:
+            self.pgm_seq = int(state.get("pgm_seq", 0)) & 0xFF
+            for name, slot in (state.get("slots") or {}).items():
+                if int(name) not in self.slots:
+                    raise ValueError(f"no slot {name}")
+                if slot is None:
+                    continue
+                key = bytes.fromhex(slot["key"])
+                access = bytes.fromhex(slot.get("access_code", "00" * 6))
+                if len(key) != 20 or len(access) != YK_ACC_CODE_SIZE:
+                    raise ValueError("bad key or access code size")
+                self.slots[int(name)] = HmacSlot(key, access)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"bad HMAC state file "
+                             f"{self.config.hmac_state}: {exc}") from exc
+
+    def _save(self) -> None:
+        if not self.config.hmac_state:
+            return
+        slots = {str(n): (None if s is None else
+                          {"key": s.key.hex(),
+                           "access_code": s.access_code.hex()})
+                 for n, s in self.slots.items()}
+        save_json(self.config.hmac_state,
+                  {"format": "vimplant-hmac-1", "pgm_seq": self.pgm_seq,
+                   "slots": slots})
+
+    @classmethod
+    def installed_at(cls, aid: bytes, config: AppletConfig) -> bool:
+        if config.hmac_aid == "7":
+            return aid == HMAC_AID
+        if config.hmac_aid == "8":
+            return aid == HMAC_AID_INSTANCE
+        return True
+
+    def status(self) -> bytes:
+        """version(3) ‖ pgmSeq ‖ touchLevel (LE; bit n-1 = slot n set)."""
+        touch = sum(1 << (n - 1) for n, s in self.slots.items() if s)
+        return self.version + bytes([self.pgm_seq]) + touch.to_bytes(2,
+                                                                    "little")
+
+    def select(self, apdu: Apdu) -> bytes:
+        return self.status() + SW_OK
+
+    def process(self, apdu: Apdu) -> bytes:
+        if apdu.cla != 0x00:
+            return SW_CLA_NOT_SUPPORTED
+        if apdu.ins == YK_INS_STATUS:
+            return self.status() + SW_OK
+        if apdu.ins != YK_INS_API_REQ:
+            return SW_INS_NOT_SUPPORTED
+        if apdu.p1 == YK_SLOT_SERIAL:
+            return self.config.hmac_serial.to_bytes(4, "big") + SW_OK
+        if apdu.p1 in YK_SLOT_CHAL_HMAC:
+            return self.challenge(YK_SLOT_CHAL_HMAC[apdu.p1], apdu.data)
+        if apdu.p1 in YK_SLOT_CONFIG:
+            return self.program(YK_SLOT_CONFIG[apdu.p1], apdu.data)
+        return SW_INCORRECT_P1P2
+
+    def challenge(self, slot_no: int, challenge: bytes) -> bytes:
+        """HMAC-SHA1 challenge-response (HMAC_LT64 padding)."""
+        if len(challenge) != YK_CHALLENGE_SIZE:
+            return SW_WRONG_LENGTH
+        if self.config.hmac_replay_use:
+            return self._replayed() + SW_OK
+        slot = self.slots[slot_no]
+        if slot is None:
+            return SW_OK
+        message = challenge.rstrip(challenge[-1:])
+        if not message:
+            return SW_INVALID_DATA
+        response = hmac.new(slot.key, message, hashlib.sha1).digest()
+        if self.config.hmac_replay:
+            self._record(slot_no, challenge, response)
+        return response + SW_OK
+
+    def _replayed(self) -> bytes:
+        try:
+            self.replay_last = last_replay_record(self.config.hmac_replay_use)
+        except ValueError as exc:
+            print(f"vimplant: {exc}; replaying the previous record",
+                  file=sys.stderr)
+        return self.replay_last
+
+    def _record(self, slot_no: int, challenge: bytes, response: bytes
+                ) -> None:
+        line = json.dumps({"slot": slot_no, "challenge": challenge.hex(),
+                           "response": response.hex()})
+        try:
+            with open(self.config.hmac_replay, "a", encoding="ascii") as file:
+                file.write(line + "\n")
+        except OSError as exc:
+            print(f"vimplant: hmac-replay: {exc}", file=sys.stderr)
+
+    def program(self, slot_no: int, data: bytes) -> bytes:
+        """Write a slot configuration (only HMAC challenge-response)."""
+        if len(data) != YK_CONFIG_SIZE + YK_ACC_CODE_SIZE:
+            return SW_WRONG_LENGTH
+        config, current_access = data[:YK_CONFIG_SIZE], data[YK_CONFIG_SIZE:]
+        if yubikey_crc16(config) != YK_CRC_OK_RESIDUAL:
+            return SW_WRONG_DATA
+        slot = self.slots[slot_no]
+        if slot is not None and any(slot.access_code) \
+                and current_access != slot.access_code:
+            return SW_SECURITY_STATUS
+        uid, key, access = config[16:22], config[22:38], config[38:44]
+        tkt_flags, cfg_flags = config[46], config[47]
+        wanted = YK_CFGFLAG_CHAL_HMAC | YK_CFGFLAG_HMAC_LT64
+        if tkt_flags != YK_TKTFLAG_CHAL_RESP or cfg_flags & wanted != wanted:
+            return SW_FUNC_NOT_SUPPORTED
+        self.slots[slot_no] = HmacSlot(key + uid[:4], access)
+        self.pgm_seq = (self.pgm_seq + 1) & 0xFF
+        self._save()
+        return self.status() + SW_OK
+
+
+# --------------------------------------------------------------------------
+# Applet: FIDO U2F (CTAP1) over ISO 7816-4
+# --------------------------------------------------------------------------
+
+U2F_AID = bytes.fromhex("A0000006472F0001")
+U2F_INS_REGISTER = 0x01
+U2F_INS_AUTHENTICATE = 0x02
+U2F_INS_VERSION = 0x03
+ISO_INS_GET_RESPONSE = 0xC0
+U2F_AUTH_CHECK_ONLY = 0x07
+U2F_AUTH_ENFORCE = 0x03
+U2F_AUTH_DONT_ENFORCE = 0x08
+U2F_DEFAULT_KH_LEN = 64
+U2F_KH_MAC_LEN = 32            # key handle = nonce ‖ HMAC-SHA256 tag
+U2F_MIN_KH_LEN = U2F_KH_MAC_LEN + 16
+U2F_VERSIONS = {"u2f": b"U2F_V2", "fido2": b"FIDO_2_0"}
+
+
+def flip_last_bit(signature: bytes) -> bytes:
+    """Corrupt a DER ECDSA signature but keep it well-formed DER: flip the
+    lowest bit of the last byte (the last byte of the integer s)."""
+    return signature[:-1] + bytes([signature[-1] ^ 0x01])
+
+
+class U2fApplet(Applet):
+    """FIDO U2F raw messages (REGISTER, AUTHENTICATE, VERSION) over
+    ISO 7816-4 short and extended APDUs, with ISO command chaining (CLA 10)
+    and response chaining (61 xx + GET RESPONSE).
+
+    Key handle (length L, default 64): ``nonce (L-32 random bytes) ‖
+    HMAC-SHA256(master, "vimplant-u2f-kh" ‖ application ‖ nonce)``; the
+    user private key is derived as ``HMAC-SHA256(master, "vimplant-u2f-key"
+    ‖ application ‖ nonce)`` reduced into [1, n-1].  A handle presented
+    with another application parameter fails the tag check.
+    """
+
+    def __init__(self, config: AppletConfig | None = None):
+        super().__init__(config)
+        c = crypto()
+        self.pending: bytes | None = None     # response data not yet sent
+        self.pending_sw = SW_OK
+        self.chain: bytearray | None = None   # command chaining buffer
+        self.chain_ins = 0
+        state = load_json(self.config.u2f_state)
+        if state is None:
+            self.master = os.urandom(32)
+            self.att_key = c.ec.generate_private_key(c.ec.SECP256R1())
+            self.att_cert = self._make_certificate(self.att_key)
+            self.counter = 0
+        else:
+            self._load(state)
+
+    # --- state -----------------------------------------------------------
+
+    @staticmethod
+    def _make_certificate(key):
+        """A self-signed P-256 attestation certificate."""
+        c = crypto()
+        name = c.x509.Name([
+            c.x509.NameAttribute(c.NameOID.COMMON_NAME,
+                                 "vimplant U2F attestation"),
+            c.x509.NameAttribute(c.NameOID.ORGANIZATION_NAME,
+                                 "pam_vivo test-suite")])
+        now = time.time()
+        return (c.x509.CertificateBuilder()
+                .subject_name(name).issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(c.x509.random_serial_number())
+                .not_valid_before(_utc(now - 86400))
+                .not_valid_after(_utc(now + 20 * 365 * 86400))
+                .sign(key, c.hashes.SHA256()))
+
+    def _load(self, state: dict) -> None:
+        c = crypto()
+        try:
+            self.master = bytes.fromhex(state["master_secret"])
+            self.att_key = c.serialization.load_pem_private_key(
+                state["attestation_key"].encode("ascii"), password=None)
+            self.att_cert = c.x509.load_pem_x509_certificate(
+                state["attestation_cert"].encode("ascii"))
+            self.counter = int(state.get("counter", 0)) & 0xFFFFFFFF
+            if len(self.master) != 32:
+                raise ValueError("master_secret must be 32 bytes")
+            if not isinstance(self.att_key, c.ec.EllipticCurvePrivateKey):
+                raise ValueError("attestation key is not an EC key")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"bad U2F state file {self.config.u2f_state}: "
+                             f"{exc}") from exc
+
+    def _save(self) -> None:
+        if not self.config.u2f_state:
+            return
+        c = crypto()
+        key_pem = self.att_key.private_bytes(
+            c.serialization.Encoding.PEM, c.serialization.PrivateFormat.PKCS8,
+            c.serialization.NoEncryption()).decode("ascii")
+        cert_pem = self.att_cert.public_bytes(
+            c.serialization.Encoding.PEM).decode("ascii")
+        save_json(self.config.u2f_state,
+                  {"format": "vimplant-u2f-1", "master_secret": self.master.hex(),
+                   "attestation_key": key_pem, "attestation_cert": cert_pem,
+                   "counter": self.counter})
+
+    # --- key handles -------------------------------------------------------
+
+    @property
+    def kh_len(self) -> int:
+        return self.config.u2f_kh_len or U2F_DEFAULT_KH_LEN
+
+    def _tag(self, application: bytes, nonce: bytes) -> bytes:
+        return hmac.new(self.master, b"vimplant-u2f-kh" + application + nonce,
+                        hashlib.sha256).digest()
+
+    def _private_key(self, application: bytes, nonce: bytes):
+        c = crypto()
+        seed = hmac.new(self.master, b"vimplant-u2f-key" + application + nonce,
+                        hashlib.sha256).digest()
+        order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+        scalar = int.from_bytes(seed, "big") % (order - 1) + 1
+        return c.ec.derive_private_key(scalar, c.ec.SECP256R1())
+
+    def new_key(self, application: bytes):
+        """A fresh user key pair for ``application``: (key handle, key)."""
+        nonce = os.urandom(self.kh_len - U2F_KH_MAC_LEN)
+        handle = nonce + self._tag(application, nonce)
+        return handle, self._private_key(application, nonce)
+
+    def recover_key(self, application: bytes, handle: bytes):
+        """The user key if ``handle`` is ours for ``application``, or None."""
+        if len(handle) != self.kh_len:
+            return None
+        nonce, tag = handle[:-U2F_KH_MAC_LEN], handle[-U2F_KH_MAC_LEN:]
+        if not hmac.compare_digest(tag, self._tag(application, nonce)):
+            return None
+        return self._private_key(application, nonce)
+
+    # --- APDU plumbing --------------------------------------------------
+
+    def reset(self) -> None:
+        self.pending = None
+        self.chain = None
+
+    def select(self, apdu: Apdu) -> bytes:
+        return U2F_VERSIONS[self.config.u2f_version] + SW_OK
+
+    def process(self, apdu: Apdu) -> bytes:
+        if apdu.cla not in (0x00, 0x10):
+            return SW_CLA_NOT_SUPPORTED
+        if apdu.ins == ISO_INS_GET_RESPONSE and apdu.cla == 0x00:
+            return self.get_response(apdu)
+        self.pending = None
+        if apdu.cla == 0x10:                  # a non-final chained piece
+            if self.chain is None or self.chain_ins != apdu.ins:
+                self.chain = bytearray()
+                self.chain_ins = apdu.ins
+            self.chain += apdu.data
+            return SW_OK
+        if self.chain is not None:
+            if self.chain_ins == apdu.ins:
+                apdu = dataclasses.replace(
+                    apdu, data=bytes(self.chain) + apdu.data)
+            self.chain = None
+        data, sw = self.command(apdu)
+        if not data or apdu.extended:
+            return data + sw
+        return self._piece(data, sw, apdu.le)
+
+    def _piece(self, data: bytes, sw: bytes, le: int | None) -> bytes:
+        """Send what fits (Le, 256, --u2f-chunk); keep the rest for GET
+        RESPONSE and announce it with 61 xx (00 means 256 or more)."""
+        size = 256 if not le else le
+        if self.config.u2f_chunk:
+            size = min(size, self.config.u2f_chunk)
+        if len(data) <= size:
+            self.pending = None
+            return data + sw
+        self.pending, self.pending_sw = data[size:], sw
+        return data[:size] + bytes([0x61, min(len(self.pending), 256) & 0xFF])
+
+    def get_response(self, apdu: Apdu) -> bytes:
+        """ISO 7816-4 GET RESPONSE: the next piece of a long reply."""
+        if self.pending is None:
+            return SW_CONDITIONS
+        if apdu.p1 or apdu.p2:
+            return SW_INCORRECT_P1P2
+        data, self.pending = self.pending, None
+        if apdu.extended:
+            return data + self.pending_sw
+        return self._piece(data, self.pending_sw, apdu.le)
+
+    # --- U2F commands -----------------------------------------------------
+
+    def command(self, apdu: Apdu) -> tuple[bytes, bytes]:
+        """Run a complete (reassembled) command: (data, status word)."""
+        if self.config.u2f_version == "fido2":     # CTAP2 only: no CTAP1
+            return b"", SW_INS_NOT_SUPPORTED
+        if apdu.ins == U2F_INS_REGISTER:
+            return self.register(apdu)
+        if apdu.ins == U2F_INS_AUTHENTICATE:
+            return self.authenticate(apdu)
+        if apdu.ins == U2F_INS_VERSION:
+            return U2F_VERSIONS["u2f"], SW_OK
+        return b"", SW_INS_NOT_SUPPORTED
+
+    def _sign(self, key, message: bytes) -> bytes:
+        c = crypto()
+        return key.sign(message, c.ec.ECDSA(c.hashes.SHA256()))
+
+    def register(self, apdu: Apdu) -> tuple[bytes, bytes]:
+        """U2F_REGISTER: ``challenge(32) ‖ application(32)``."""
+        c = crypto()
+        if len(apdu.data) != 64:
+            return b"", SW_WRONG_LENGTH
+        challenge, application = apdu.data[:32], apdu.data[32:]
+        handle, key = self.new_key(application)
+        public = key.public_key().public_bytes(
+            c.serialization.Encoding.X962,
+            c.serialization.PublicFormat.UncompressedPoint)
+        signature = self._sign(self.att_key, b"\x00" + application + challenge
+                               + handle + public)
+        if "u2f-bad-reg-sig" in self.config.faults:
+            signature = flip_last_bit(signature)
+        certificate = self.att_cert.public_bytes(c.serialization.Encoding.DER)
+        self._save()
+        return (b"\x05" + public + bytes([len(handle)]) + handle
+                + certificate + signature), SW_OK
+
+    def authenticate(self, apdu: Apdu) -> tuple[bytes, bytes]:
+        """U2F_AUTHENTICATE: ``challenge(32) ‖ application(32) ‖ L ‖ KH``."""
+        faults = self.config.faults
+        data = apdu.data
+        if "u2f-wrong-kh-len" in faults:
+            return b"", SW_WRONG_LENGTH
+        if len(data) < 65 or len(data) != 65 + data[64]:
+            return b"", SW_WRONG_LENGTH
+        if apdu.p1 not in (U2F_AUTH_CHECK_ONLY, U2F_AUTH_ENFORCE,
+                           U2F_AUTH_DONT_ENFORCE):
+            return b"", SW_INCORRECT_P1P2
+        challenge, application, handle = data[:32], data[32:64], data[65:]
+        if self.config.u2f_kh_len and len(handle) != self.config.u2f_kh_len:
+            return b"", SW_WRONG_LENGTH
+        key = self.recover_key(application, handle)
+        if key is None:
+            return b"", SW_WRONG_DATA
+        if apdu.p1 == U2F_AUTH_CHECK_ONLY:
+            return b"", SW_CONDITIONS
+        presence = b"\x00" if "u2f-up-clear" in faults else b"\x01"
+        if "u2f-counter-stuck" not in faults:
+            self.counter = (self.counter + self._step()) & 0xFFFFFFFF
+        counter = self.counter.to_bytes(4, "big")
+        signature = self._sign(key, application + presence + counter
+                               + challenge)
+        if "u2f-bad-sig" in faults:
+            signature = flip_last_bit(signature)
+        self._save()
+        return presence + counter + signature, SW_OK
+
+    def _step(self) -> int:
+        if self.config.u2f_counter_step == "odd-random":
+            return random.choice(range(1, 16, 2))
+        return int(self.config.u2f_counter_step)
+
+
+def _utc(timestamp: float) -> datetime:
+    """A timezone-aware datetime (what x509 validity wants)."""
+    return datetime.fromtimestamp(int(timestamp), timezone.utc)
+
+
+STANDARD_APPLETS: dict[bytes, type[Applet]] = {
+    HMAC_AID: YkHmacApplet,
+    HMAC_AID_INSTANCE: YkHmacApplet,
+    U2F_AID: U2fApplet,
+}
 
 
 class JavaCard(Iso14443Card):
     """A JCOP-like Java Card implant.
 
-    No applets are installed yet; the HMAC-SHA1 challenge-response and FIDO
-    U2F applets will be added to ``applets`` (AID -> Applet subclass).
+    No applets by default; the HMAC and U2F applets are installed when an
+    ``--hmac-*``/``--u2f-*`` option (or applet fault) is given.
     """
 
     historical = b"JCOP31V232"
     default_uid = bytes.fromhex("045A1C629E3180")
     applets: dict[bytes, type[Applet]] = {}
+    optional_applets = STANDARD_APPLETS
+
+
+class ApexCard(JavaCard):
+    """A VivoKey-Apex-like implant (JCOP4, 7-byte UID) with the HMAC and
+    U2F applets installed."""
+
+    historical = b"JCOP4 P71"
+    default_uid = bytes.fromhex("04A9E35B216C80")
+    uid_lengths = (7,)
+    applets = STANDARD_APPLETS
+
+
+class YubiKeyCard(JavaCard):
+    """A YubiKey-5-NFC-like token with the HMAC and U2F applets."""
+
+    historical = bytes.fromhex("8073C021C057597562694B6579")  # ...YubiKey
+    default_uid = bytes.fromhex("0437A1B2C3D480")
+    applets = STANDARD_APPLETS
 
 
 class RandomUidCard(Iso14443Card):
@@ -313,8 +948,9 @@ class NoUidCard(Iso14443Card):
     historical = bytes(8)
     uid_lengths = ()
 
-    def __init__(self, uid: bytes | None = None):
-        super().__init__(uid)
+    def __init__(self, uid: bytes | None = None,
+                 config: "AppletConfig | None" = None):
+        super().__init__(uid, config)
         self.ats_historical = None
 
 
@@ -324,6 +960,8 @@ PERSONALITIES: dict[str, type[Card]] = {
     "random-uid": RandomUidCard,
     "javacard": JavaCard,
     "no-uid": NoUidCard,
+    "apex": ApexCard,
+    "yubikey": YubiKeyCard,
 }
 
 
@@ -334,7 +972,12 @@ PERSONALITIES: dict[str, type[Card]] = {
 # Faults that decide what is sent back for a C-APDU; at most one may be used.
 REPLY_FAULTS = ("garbage", "short", "wrong-sw", "oversized", "silent",
                 "endless-61")
-FAULTS_WITH_ARG = ("wrong-sw", "slow")
+# Faults of the applets' behaviour; they combine with everything else.
+U2F_FAULTS = ("u2f-up-clear", "u2f-counter-stuck", "u2f-bad-sig",
+              "u2f-bad-reg-sig", "u2f-wrong-kh-len")
+HMAC_FAULTS = ("hmac-replay", "hmac-replay-use")
+APPLET_FAULTS = U2F_FAULTS + HMAC_FAULTS
+FAULTS_WITH_ARG = ("wrong-sw", "slow", "hmac-replay", "hmac-replay-use")
 
 # The spec'd "oversized" reply is 70000 bytes, but the vpcd length prefix
 # tops out at 65535: send the largest frame possible, ending in 90 00.
@@ -348,6 +991,10 @@ class Faults:
     reply: str | None = None       # one of REPLY_FAULTS
     wrong_sw: bytes = b""          # argument of wrong-sw
     slow: float = 0.0              # delay before each R-APDU
+    # applet faults (applied by the applets, see AppletConfig)
+    u2f: frozenset[str] = frozenset()
+    hmac_replay: str | None = None
+    hmac_replay_use: str | None = None
 
     def shape(self, genuine: bytes) -> bytes | None:
         """Turn the genuine R-APDU into what is sent; None: send nothing."""
@@ -356,7 +1003,8 @@ class Faults:
         if self.reply == "silent":
             return None
         if self.reply == "garbage":
-            return os.urandom(random.randint(0, 10))
+            # never empty: an empty reply is how vpcd reports removal
+            return os.urandom(random.randint(1, 10))
         if self.reply == "short":
             return genuine[:1]
         if self.reply == "wrong-sw":
@@ -369,7 +1017,7 @@ class Faults:
 def parse_fault(text: str) -> tuple[str, str | None]:
     """argparse type for ``--fault NAME[=ARG]``."""
     name, sep, arg = text.partition("=")
-    if name not in REPLY_FAULTS + ("slow",):
+    if name not in REPLY_FAULTS + APPLET_FAULTS + ("slow",):
         raise argparse.ArgumentTypeError(f"unknown fault {name!r}")
     if (name in FAULTS_WITH_ARG) != bool(sep):
         need = "needs" if name in FAULTS_WITH_ARG else "takes no"
@@ -385,6 +1033,20 @@ def build_faults(specs: list[tuple[str, str | None]]) -> Faults:
             faults.slow = float(arg)
             if faults.slow < 0:
                 raise ValueError("slow=S needs S >= 0")
+            continue
+        if name in U2F_FAULTS:
+            faults.u2f |= {name}
+            continue
+        if name in HMAC_FAULTS:
+            if not arg:
+                raise ValueError(f"fault {name} needs a FILE")
+            if faults.hmac_replay or faults.hmac_replay_use:
+                raise ValueError("hmac-replay and hmac-replay-use can each "
+                                 "be given once and not together")
+            if name == "hmac-replay":
+                faults.hmac_replay = arg
+            else:
+                faults.hmac_replay_use = arg
             continue
         if faults.reply is not None:
             raise ValueError(f"faults {faults.reply} and {name} "
@@ -622,6 +1284,82 @@ def positive_int(text: str) -> int:
     return value
 
 
+def hmac_slot_key(text: str) -> tuple[bytes, bytes]:
+    """argparse type for ``--hmac-slotN KEY[:ACCESSCODE]`` (hex)."""
+    key_hex, _, access_hex = text.partition(":")
+    try:
+        key = bytes.fromhex(key_hex)
+        access = bytes.fromhex(access_hex) if access_hex else bytes(6)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("not hex") from exc
+    if len(key) != 20:
+        raise argparse.ArgumentTypeError("the HMAC key must be 20 bytes")
+    if len(access) != YK_ACC_CODE_SIZE:
+        raise argparse.ArgumentTypeError("the access code must be 6 bytes")
+    return key, access
+
+
+def kh_length(text: str) -> int:
+    """argparse type for ``--u2f-kh-len``."""
+    value = int(text)
+    if not U2F_MIN_KH_LEN <= value <= 255:
+        raise argparse.ArgumentTypeError(
+            f"must be between {U2F_MIN_KH_LEN} and 255")
+    return value
+
+
+def counter_step(text: str) -> str:
+    """argparse type for ``--u2f-counter-step N|odd-random``."""
+    if text != "odd-random" and not (text.isdigit()
+                                     and 1 <= int(text) <= 0xFFFFFFFF):
+        raise argparse.ArgumentTypeError("must be N >= 1 or odd-random")
+    return text
+
+
+def chunk_size(text: str) -> int:
+    """argparse type for ``--u2f-chunk``."""
+    value = int(text)
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError("must be between 1 and 256")
+    return value
+
+
+APPLET_OPTIONS = ("hmac_aid", "hmac_slot1", "hmac_slot2", "hmac_state",
+                  "hmac_serial", "u2f_version", "u2f_kh_len",
+                  "u2f_counter_step", "u2f_chunk", "u2f_state")
+
+
+def applet_config(args: argparse.Namespace) -> AppletConfig:
+    """The applet settings from the parsed options; raise ValueError on
+    inconsistencies."""
+    faults: Faults = args.faults
+    card_class = PERSONALITIES[args.personality]
+    requested = (any(getattr(args, name) is not None
+                     for name in APPLET_OPTIONS)
+                 or bool(faults.u2f or faults.hmac_replay
+                         or faults.hmac_replay_use))
+    if requested and not (card_class.applets or card_class.optional_applets):
+        raise ValueError(f"{args.personality} has no applets: the --hmac-*/"
+                         "--u2f-* options and applet faults need "
+                         "--personality javacard, apex or yubikey")
+    slots = {n: key for n, key in ((1, args.hmac_slot1), (2, args.hmac_slot2))
+             if key is not None}
+    config = AppletConfig(
+        applets_requested=requested, no_extended=args.no_extended,
+        hmac_aid=args.hmac_aid or "both", hmac_slots=slots,
+        hmac_state=args.hmac_state,
+        hmac_serial=(12345678 if args.hmac_serial is None
+                     else args.hmac_serial),
+        hmac_replay=faults.hmac_replay, hmac_replay_use=faults.hmac_replay_use,
+        u2f_version=args.u2f_version or "u2f", u2f_kh_len=args.u2f_kh_len,
+        u2f_counter_step=args.u2f_counter_step or "1",
+        u2f_chunk=args.u2f_chunk, u2f_state=args.u2f_state,
+        faults=faults.u2f)
+    if config.hmac_replay_use:
+        config.hmac_replay_last = last_replay_record(config.hmac_replay_use)
+    return config
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Virtual NFC implant for the vsmartcard vpcd driver.")
@@ -649,7 +1387,42 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fault", type=parse_fault, action="append",
                         default=[], metavar="NAME[=ARG]",
                         help="garbage, short, wrong-sw=XXXX, oversized, "
-                             "silent, endless-61, slow=S (repeatable)")
+                             "silent, endless-61, slow=S, u2f-up-clear, "
+                             "u2f-counter-stuck, u2f-bad-sig, "
+                             "u2f-bad-reg-sig, u2f-wrong-kh-len, "
+                             "hmac-replay=FILE, hmac-replay-use=FILE "
+                             "(repeatable)")
+    parser.add_argument("--no-extended", action="store_true",
+                        help="answer 67 00 to extended-length APDUs")
+    hmac_group = parser.add_argument_group(
+        "HMAC-SHA1 challenge-response applet")
+    hmac_group.add_argument("--hmac-aid", choices=("7", "8", "both"),
+                            help="AIDs that select it (default both)")
+    hmac_group.add_argument("--hmac-slot1", type=hmac_slot_key,
+                            metavar="KEY[:ACC]",
+                            help="slot 1 programmed with this 20-byte key "
+                                 "(and 6-byte access code)")
+    hmac_group.add_argument("--hmac-slot2", type=hmac_slot_key,
+                            metavar="KEY[:ACC]", help="the same for slot 2")
+    hmac_group.add_argument("--hmac-state", metavar="FILE",
+                            help="JSON file keeping the slots across runs")
+    hmac_group.add_argument("--hmac-serial", type=int, metavar="N",
+                            help="serial number (default 12345678)")
+    u2f_group = parser.add_argument_group("FIDO U2F applet")
+    u2f_group.add_argument("--u2f-version", choices=("u2f", "fido2"),
+                           help="SELECT answer U2F_V2 (default) or FIDO_2_0 "
+                                "(CTAP2 only: no U2F commands)")
+    u2f_group.add_argument("--u2f-kh-len", type=kh_length, metavar="N",
+                           help="fixed key handle length (others: 67 00); "
+                                "default 64 (others: 6A 80)")
+    u2f_group.add_argument("--u2f-counter-step", type=counter_step,
+                           metavar="N|odd-random",
+                           help="counter increment per signature (default 1)")
+    u2f_group.add_argument("--u2f-chunk", type=chunk_size, metavar="N",
+                           help="send long replies in pieces of N bytes")
+    u2f_group.add_argument("--u2f-state", metavar="FILE",
+                           help="JSON file keeping master secret, attestation "
+                                "key/cert and counter across runs")
     args = parser.parse_args(argv)
     card_class = PERSONALITIES[args.personality]
     try:
@@ -659,6 +1432,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                 raise ValueError(f"{args.personality} does not take --uid")
             args.uid = bytes.fromhex(args.uid)
             card_class.check_uid(args.uid)
+        if args.hmac_serial is not None \
+                and not 0 <= args.hmac_serial <= 0xFFFFFFFF:
+            raise ValueError("--hmac-serial must fit in 32 bits")
+        args.applet_config = applet_config(args)
     except ValueError as exc:
         parser.error(str(exc))
     return args
@@ -666,7 +1443,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    card = PERSONALITIES[args.personality](args.uid)
+    try:
+        card = PERSONALITIES[args.personality](args.uid, args.applet_config)
+    except ValueError as exc:  # unusable state file
+        print(f"vimplant: {exc}", file=sys.stderr)
+        return 2
     return Implant(args, card, args.faults).run()
 
 
