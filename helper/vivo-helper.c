@@ -14,6 +14,8 @@
 #include "lib/util.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <stdio.h>
@@ -94,15 +96,25 @@ write_msg(const struct vivo_msg *m, int final)
 	return r;
 }
 
-/* The helper must have exactly stdin, stdout and stderr open: anything
- * else leaked from the caller (CVE-2019-12210 class). 0 / -1. */
+/*
+ * The helper must have exactly stdin, stdout and stderr open: anything
+ * else leaked from the caller (CVE-2019-12210 class). 0 / -1.
+ * Descriptors at or above the RLIMIT_NOFILE soft limit are not looked at:
+ * no open() or dup2() can make one (only lowering the limit afterwards
+ * can), and it is where valgrind keeps its own.
+ */
 static int
 only_std_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
+	struct rlimit rl;
 	int bad = 0, dfd;
+	long limit = LONG_MAX;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)LONG_MAX)
+		limit = (long)rl.rlim_cur;
 	if (d == NULL)
 		return -1;
 	dfd = dirfd(d);
@@ -111,7 +123,7 @@ only_std_fds(void)
 		if (de->d_name[0] == '.')
 			continue;
 		fd = atoi(de->d_name);
-		if (fd > 2 && fd != dfd) {
+		if (fd > 2 && fd != dfd && fd < limit) {
 			vivo_err("refusing to run: descriptor %d is open", fd);
 			bad = 1;
 		}
