@@ -37,7 +37,12 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDHARDEN   += -fsanitize=address,undefined
 endif
 
+# A sanitizer build lives in its own tree: objects of the two kinds never mix.
+ifeq ($(SANITIZE),1)
+B = build/san
+else
 B = build
+endif
 LIB_SRC  = $(wildcard helper/lib/*.c)
 LIB_OBJ  = $(LIB_SRC:helper/lib/%.c=$(B)/lib/%.o)
 MOD_LIB_OBJ = $(B)/mod/proto.o $(B)/mod/util.o
@@ -84,7 +89,7 @@ $(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libvivo.a
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/t_tmp.h $(B)/libvivo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
@@ -109,15 +114,24 @@ test-tools: all $(TEST_TOOLS)
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-check: all $(UNIT_BIN) $(TEST_TOOLS)
+deps:
+	@sh tests/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TEST_TOOLS)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@sh tests/test-install.sh
 	@sh tests/test-manpages.sh
-	@sh tests/run-integration.sh
+ifneq ($(SANITIZE),1)
+	@$(MAKE) --no-print-directory fuzz-regress
+endif
+	@VIVO_BUILD=$(CURDIR)/$(B) VIVO_SANITIZE=$(SANITIZE) \
+	    sh tests/run-integration.sh
+ifneq ($(SANITIZE),1)
 	@sh tests/test-package.sh
+endif
 
-demo:
-	@sh tests/install-deps.sh
+demo: deps
 	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
 	@unshare --mount --propagation private /usr/bin/python3 tests/demo.py
 
@@ -145,4 +159,4 @@ clean:
 -include man/man.mk
 -include bench/bench.mk
 
-.PHONY: all check unit test-tools demo install uninstall clean FORCE
+.PHONY: all deps check unit test-tools demo install uninstall clean FORCE

@@ -167,7 +167,7 @@ reap(pid_t pid, int64_t deadline, int *status)
  */
 static int
 run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
-    int remote, int silent, struct vivo_msg *res, int *have_res)
+    int remote, struct vivo_msg *res, int *have_res)
 {
 	struct sigaction sa_dfl, sa_old;
 	struct vivo_msg req, m;
@@ -232,12 +232,12 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 		cued = 1;
 		deadline = vivo_now_ms() + (int64_t)(m.timeout > 600 ? 600 :
 		    m.timeout) * 1000 + GRACE_MS;
+		/* the cue is shown even under PAM_SILENT (sudo's default):
+		 * without it nobody knows to tap */
 		if (converse(pamh, PAM_TEXT_INFO, m.text) != PAM_SUCCESS) {
 			rc = PAM_CONV_ERR;
 			goto kill;
 		}
-		(void)silent; /* the cue is shown even under PAM_SILENT: without
-		                 it nobody knows to tap */
 	}
 	close(sv[0]);
 	sv[0] = -1;
@@ -287,7 +287,7 @@ code_name(int rc)
 	}
 }
 
-/* The one return-code table (docs/design.md, "PAM return codes"). */
+/* The one return-code table (README.md, "What the module answers"). */
 static int
 map_result(uint32_t result, int nouserok)
 {
@@ -323,8 +323,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	if (pam_get_item(pamh, PAM_RHOST, (const void **)&rhost) != PAM_SUCCESS)
 		rhost = NULL;
-	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0',
-	    (flags & PAM_SILENT) != 0, &res, &have_res);
+	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0', &res,
+	    &have_res);
 	if (rc != PAM_SUCCESS || !have_res) {
 		if (rc == PAM_SUCCESS)
 			rc = PAM_SYSTEM_ERR;

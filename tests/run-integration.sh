@@ -17,6 +17,10 @@ for t in pcscd unshare setpriv pcsc_scan /usr/bin/python3 \
 	}
 done
 # never test stale binaries when run on its own
-make -s test-tools >/dev/null || exit 1
+if [ "${VIVO_SANITIZE:-}" = 1 ]; then
+	make -s test-tools SANITIZE=1 >/dev/null || exit 1
+else
+	make -s test-tools >/dev/null || exit 1
+fi
 exec unshare --mount --propagation private /usr/bin/python3 \
     tests/integration/run.py "$@"

@@ -20,7 +20,6 @@ import os
 import random
 import shutil
 import socket
-import stat
 import subprocess
 import threading
 import time
@@ -28,7 +27,8 @@ import time
 ROOT = "/run/vivotest"
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-BUILD = os.path.join(TOP, "build")
+# the build under test (make check sets it; a sanitizer build is elsewhere)
+BUILD = os.environ.get("VIVO_BUILD") or os.path.join(TOP, "build")
 VIMPLANT = os.path.join(TOP, "tests", "vimplant", "vimplant.py")
 PYTHON = "/usr/bin/python3"
 
@@ -308,6 +308,26 @@ class Harness:
         cmd += list(args)
         return sh(*cmd, check=False, capture_output=True, text=True,
                   input=input, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+
+    def enroll_with_tap(self, args, chip, stdin="", as_user=None, hold=3.0,
+                        config=None):
+        """Run `vivo-enroll ARGS`; once it has printed its two opening lines
+        (what it does, then "Hold the implant..."), tap `chip` (implant()
+        keyword arguments). Returns (rc, stdout, stderr)."""
+        cmd = self._as(as_user) + [self.enroll_bin, "--config",
+                                   config or f"{ROOT}/etc/pam_vivo.conf"]
+        p = subprocess.Popen(cmd + list(args), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env={"PATH": "/usr/bin:/bin"})
+        p.stdin.write(stdin)
+        p.stdin.close()
+        p.stdin = None  # communicate() must not touch it again
+        head = p.stdout.readline() + p.stdout.readline()
+        imp = self.implant(hold=hold, wait_present=False, **chip)
+        out, err = p.communicate(timeout=30)
+        imp.stop()
+        self.clear_readers()
+        return p.returncode, head + out, err
 
     def store_path(self, user):
         return f"{ROOT}/store/{user}"

@@ -19,6 +19,15 @@ MODULES = ["test_foundation", "test_hmac", "test_u2f", "test_faults", "test_secu
            "test_sudo", "test_package", "test_valgrind"]
 
 
+# Under ASan/UBSan (make check SANITIZE=1) the real sudo cannot load a
+# sanitized module (the runtime must come first in a program's libraries)
+# and valgrind cannot run sanitized programs: those two run in the plain
+# build's `make check`.
+if os.environ.get("VIVO_SANITIZE") == "1":
+    MODULES = [m for m in MODULES if m not in ("test_sudo", "test_valgrind",
+                                               "test_package")]
+
+
 def main():
     wanted = [a for i, a in enumerate(sys.argv[1:]) if sys.argv[i] == "-k"]
     h = harness.Harness()

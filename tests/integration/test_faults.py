@@ -10,10 +10,8 @@ enrolled; the virtual implants' own state is restored too.
 import hashlib
 import os
 import shutil
-import subprocess
-import time
 
-from harness import ROOT, USERS
+from harness import ROOT
 from test_foundation import check, enroll_tap
 import test_hmac
 import test_u2f
@@ -418,7 +416,7 @@ def test_fault_57_remote_request(h):
 
 # ---- the successes, for contrast (state changes expected) -------------
 def test_fault_58_u2f_success_advances_only_the_counter(h):
-    r = run_case(h, "PAM_SUCCESS", apex(), methods='[ "u2f" ]', changes=True)
+    run_case(h, "PAM_SUCCESS", apex(), methods='[ "u2f" ]', changes=True)
 
 
 def test_fault_59_hmac_success_rolls_the_state(h):

@@ -8,9 +8,9 @@ an independent virtual implant.
 
 import os
 import subprocess
-import time
 
 from harness import ROOT, USERS
+import fakehelper
 
 ENROLLED = "04A1B2C3D4E5F6"   # alice's implant (NTAG216-style UID)
 OTHER = "04112233445566"      # somebody else's chip
@@ -34,27 +34,18 @@ def check(cond, what, obj=None):
 def enroll_tap(h, user=None, uid=ENROLLED, label=None, as_user=None,
                personality="ntag216", expect_ok=True):
     """vivo-enroll add --method uid, tapping the implant after its prompt."""
-    args = [h.enroll_bin, "--config", f"{ROOT}/etc/pam_vivo.conf", "add",
-            "--method", "uid", "--timeout", "5"]
+    args = ["add", "--method", "uid", "--timeout", "5"]
     if user:
         args += ["--user", user]
     if label:
         args += ["--label", label]
-    p = subprocess.Popen(h._as(as_user) + args, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         env={"PATH": "/usr/bin:/bin"})
-    first = p.stdout.readline()     # "Enrolling ..."
-    prompt = p.stdout.readline()    # "Hold the implant ..."
-    imp = h.implant(personality=personality, uid=uid, hold=2.0,
-                    wait_present=False)
-    out, err = p.communicate(timeout=15)
-    imp.stop()
-    h.clear_readers()
-    out = first + prompt + out
+    rc, out, err = h.enroll_with_tap(args, dict(personality=personality,
+                                                uid=uid), as_user=as_user,
+                                     hold=2.0)
     if expect_ok:
-        check(p.returncode == 0, "enroll failed", (out, err))
-        check("Hold the implant" in prompt, "enroll prompt", prompt)
-    return p.returncode, out, err
+        check(rc == 0, "enroll failed", (out, err))
+        check("Hold the implant" in out, "enroll prompt", out)
+    return rc, out, err
 
 
 def pam_tap(h, user="alice", uid=ENROLLED, personality="ntag216", **kw):
@@ -528,17 +519,7 @@ def test_14b_conversation_null_response_to_info_still_works(h):
 
 
 # the helper on its own --------------------------------------------------
-def _msg(mtype, fields, version=1):
-    """Encode a helper message (docs/helper-protocol.md), independently of
-    the C encoder."""
-    body = bytes([version, mtype])
-    for tag, val in fields:
-        if isinstance(val, int):
-            val = val.to_bytes(4, "big")
-        elif isinstance(val, str):
-            val = val.encode()
-        body += bytes([tag]) + len(val).to_bytes(2, "big") + val
-    return len(body).to_bytes(4, "big") + body
+_msg = fakehelper.msg   # one independent encoder for all the tests
 
 
 def _parse(data):

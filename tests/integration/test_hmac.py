@@ -48,34 +48,23 @@ def chip(h, key=KEY, slot=2, state=None, extra=()):
 def enroll_hmac(h, mode="--secret-stdin", key=KEY, slot=2, user="alice",
                 label=None, as_user=None, chipargs=None, expect_ok=True,
                 stdin=None):
-    args = [h.enroll_bin, "--config", f"{ROOT}/etc/pam_vivo.conf", "add",
-            "--method", "hmac", "--slot", str(slot), mode, "--timeout", "5"]
+    args = ["add", "--method", "hmac", "--slot", str(slot), mode,
+            "--timeout", "5"]
     if mode == "--program":
         args.append("--yes")
     if user and not as_user:
         args += ["--user", user]
     if label:
         args += ["--label", label]
-    p = subprocess.Popen(h._as(as_user) + args, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env={"PATH": "/usr/bin:/bin"})
     if stdin is None:
         stdin = key + "\n" if mode == "--secret-stdin" else ""
-    p.stdin.write(stdin)
-    p.stdin.close()
-    first = p.stdout.readline()
-    prompt = p.stdout.readline()
     ca = chipargs or chip(h, key=key if mode == "--secret-stdin" else None,
                           slot=slot)
-    imp = h.implant(hold=2.0, wait_present=False, **ca)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    p.wait(15)
-    imp.stop()
-    h.clear_readers()
+    rc, out, err = h.enroll_with_tap(args, ca, stdin=stdin, as_user=as_user,
+                                     hold=2.0)
     if expect_ok:
-        check(p.returncode == 0, "enroll failed", (first, prompt, out, err))
-    return p.returncode, first + prompt + out, err
+        check(rc == 0, "enroll failed", (out, err))
+    return rc, out, err
 
 
 def tap(h, user="alice", chipargs=None, **kw):

@@ -4,11 +4,9 @@ P-256 keys and is written independently of the product."""
 
 import os
 import re
-import shutil
-import subprocess
 import time
 
-from harness import ROOT, USERS
+from harness import ROOT
 from test_foundation import CUE, apdus, check
 
 APPID = "pam://vivo-test"
@@ -34,24 +32,16 @@ def chip(name="a", extra=(), personality="apex"):
 
 def enroll_u2f(h, label=None, user="alice", as_user=None, chipargs=None,
                expect_ok=True, config=None):
-    args = [h.enroll_bin, "--config", config or f"{ROOT}/etc/pam_vivo.conf",
-            "add", "--method", "u2f", "--timeout", "5"]
+    args = ["add", "--method", "u2f", "--timeout", "5"]
     if user and not as_user:
         args += ["--user", user]
     if label:
         args += ["--label", label]
-    p = subprocess.Popen(h._as(as_user) + args, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         env={"PATH": "/usr/bin:/bin"})
-    first = p.stdout.readline()
-    prompt = p.stdout.readline()
-    imp = h.implant(hold=3.0, wait_present=False, **(chipargs or chip()))
-    out, err = p.communicate(timeout=20)
-    imp.stop()
-    h.clear_readers()
+    rc, out, err = h.enroll_with_tap(args, chipargs or chip(),
+                                     as_user=as_user, config=config)
     if expect_ok:
-        check(p.returncode == 0, "enroll failed", (first, prompt, out, err))
-    return p.returncode, first + prompt + out, err
+        check(rc == 0, "enroll failed", (out, err))
+    return rc, out, err
 
 
 def tap(h, user="alice", chipargs=None, **kw):
