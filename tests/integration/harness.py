@@ -29,7 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 # the build under test (make check sets it; a sanitizer build is elsewhere)
 BUILD = os.environ.get("VIVO_BUILD") or os.path.join(TOP, "build")
-VIMPLANT = os.path.join(TOP, "tests", "vimplant", "vimplant.py")
+VIMPLANT_SRC = os.path.join(TOP, "tests", "vimplant", "vimplant.py")
+# run from a copy: a non-root caller must be able to start it whatever the
+# checkout's permissions are
+VIMPLANT = f"{ROOT}/bin/vimplant.py"
 PYTHON = "/usr/bin/python3"
 
 USERS = {"alice": 60001, "bob": 60002, "carol": 60003}
@@ -156,6 +159,8 @@ class Harness:
         for b in ("pam_vivo.so", "vivo-helper", "vivo-enroll"):
             shutil.copy2(os.path.join(BUILD, b), f"{ROOT}/bin/{b}")
             os.chmod(f"{ROOT}/bin/{b}", 0o755)
+        shutil.copy2(VIMPLANT_SRC, VIMPLANT)
+        os.chmod(VIMPLANT, 0o755)
         shutil.copy2(os.path.join(BUILD, "tests", "pamdrive"), f"{ROOT}/bin/pamdrive")
         os.chmod(f"{ROOT}/bin/pamdrive", 0o755)
         self.module = f"{ROOT}/bin/pam_vivo.so"

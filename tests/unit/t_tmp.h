@@ -36,11 +36,37 @@ tmp_cleanup(void)
 		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Make tmpdir under `base`; keep it only if it passes the product's
+ * parent-directory checks. 0 / -1. */
+static int
+tmp_under(const char *base)
+{
+	char probe[PATH_MAX + 8];
+	const char *why = NULL;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp-" T_TMP_TAG "-XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL) {
+		tmpdir[0] = '\0';
+		return -1;
+	}
+	snprintf(probe, sizeof(probe), "%s/x", tmpdir);
+	if (vivo_file_check_parents(probe, 0, &why) != 0) {
+		printf("  %s is not a safe place for the tests (%s); trying "
+		    "elsewhere\n", tmpdir, why);
+		rmdir(tmpdir);
+		tmpdir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* Beside the test binary when its parents are safe (root-owned, not
+ * writable by others); otherwise, e.g. in a checkout under /tmp, in /run
+ * (root only). */
 static const char *
 tmp(void)
 {
-	char exe[PATH_MAX], probe[PATH_MAX + 8];
-	const char *why = NULL;
+	char exe[PATH_MAX];
 	ssize_t n;
 
 	if (tmpdir[0] != '\0')
@@ -51,17 +77,11 @@ tmp(void)
 		return NULL;
 	}
 	exe[n] = '\0';
-	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp-" T_TMP_TAG "-XXXXXX",
-	    dirname(exe));
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("  mkdtemp %s failed\n", tmpdir);
-		tmpdir[0] = '\0';
+	if (tmp_under(dirname(exe)) != 0 && tmp_under("/run") != 0) {
+		printf("  no safe place for temporary files\n");
 		return NULL;
 	}
 	atexit(tmp_cleanup);
-	snprintf(probe, sizeof(probe), "%s/x", tmpdir);
-	if (vivo_file_check_parents(probe, 0, &why) != 0)
-		printf("  %s is not a safe place for the tests: %s\n", tmpdir, why);
 	return tmpdir;
 }
 
