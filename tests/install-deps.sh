@@ -1,12 +1,13 @@
 #!/bin/sh
 # Install the Debian packages pam_vivo's build, demo and tests need (as
-# root). Idempotent: only what is missing is installed. Used by `make demo`
-# and .ci/run.
+# root), plus any package names given as arguments (bench/install-deps.sh
+# adds its own that way). Idempotent: only what is missing is installed.
+# Used by `make demo`, `make check`, `make bench` and .ci/run.
 set -eu
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev pcscd vsmartcard-vpcd pcsc-tools python3 python3-cryptography \
 util-linux procps binutils sudo clang libclang-rt-14-dev llvm-14 \
-dpkg-dev debhelper lintian groff-base man-db"
+dpkg-dev debhelper lintian groff-base man-db $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
