@@ -1,0 +1,10 @@
+#!/bin/sh
+# Install the Debian packages `make bench` needs (as root): those of
+# tests/install-deps.sh (build, pcscd + vpcd, python3-cryptography, ...)
+# plus the bench's own. Idempotent: only what is missing is installed.
+#   pamtester         the PAM caller of every timed run (baseline, full, peer)
+#   python3-pyscard   the peer: pam_exec running a pyscard script
+#   libpam-modules    pam_permit (baseline) and pam_exec (peer)
+set -eu
+cd "$(dirname "$0")/.."
+exec sh tests/install-deps.sh pamtester python3-pyscard libpam-modules
