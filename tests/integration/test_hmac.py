@@ -268,14 +268,24 @@ def test_hmac_07_kill_9_during_update_never_loses_the_state(h):
     """200 x kill -9 of the state update (the helper's own code path,
     vivo_hmac_roll, run in a loop by tests/tools/hmac_roll) at random
     points; after each: the store parses and the state opens with K (old
-    or new). Then real taps, including helpers killed at random moments."""
+    or new). The kills must land on many different states (> 100) to show
+    they hit the update throughout; a slow machine (sanitizers) gets more
+    rounds, up to 600, to get there. Then real taps, including helpers
+    killed at random moments."""
     enroll_hmac(h, label="apex")
     path = h.store_path("alice")
     tool = os.path.join(harness.BUILD, "tests", "hmac_roll")
     seen = set()
-    for i in range(200):
+    rounds = 0
+    while rounds < 200 or (len(seen) <= 100 and rounds < 600):
+        rounds += 1
+        i = rounds
         p = subprocess.Popen([tool, path, "alice", "apex", KEY],
-                             stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # time the kill from the moment it rolls, not from exec
+        first = p.stdout.readline()
+        check(first == b"rolling\n", f"round {i}: the roller started",
+              p.stderr.read() if first == b"" else first)
         time.sleep(random.uniform(0.0, 0.02))
         p.kill()
         _, err = p.communicate()
@@ -286,8 +296,8 @@ def test_hmac_07_kill_9_during_update_never_loses_the_state(h):
         check(opens_with(path, "apex", "alice", KEY),
               f"round {i}: the state opens (old or new)")
         seen.add(state_of(path, "apex")[0])
-    check(len(seen) > 100, "the kills landed on many different states",
-          len(seen))
+    check(len(seen) > 100, f"the kills landed on many different states "
+          f"in {rounds} rounds", len(seen))
     # real helpers killed at random moments after the tap
     for i in range(5):
         cmd, _ = h.tap_command(delay=0.1, hold=2.0, **chip(h))

@@ -3,6 +3,9 @@
  * library function the helper uses after a successful tap
  * (vivo_hmac_roll). The kill -9 test kills it at random points and then
  * checks, independently, that the store still parses and opens.
+ * It writes one line ("rolling") to stdout when it starts rolling, so the
+ * test can time its kill from there rather than from process start-up
+ * (which is slow and variable under sanitizers).
  *
  *   hmac_roll STORE_FILE USER LABEL HEXKEY
  */
@@ -40,6 +43,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "state does not open\n");
 			return 1;
 		}
+		if (n == 0 && (fputs("rolling\n", stdout) == EOF ||
+		    fflush(stdout) == EOF))
+			return 1;
 		r = vivo_hmac_roll(argv[1], geteuid(), 0644, argv[2], argv[3],
 		    &s.e[i].hmac, opened, err, sizeof(err));
 		if (r != 0) {
