@@ -113,6 +113,24 @@ converse(pam_handle_t *pamh, int style, const char *text)
 	return PAM_SUCCESS;
 }
 
+/*
+ * A caller running with 0, 1 or 2 closed gets those numbers for the
+ * descriptors the child turns into the helper's stdin/stdout/stderr, and
+ * dup2() onto itself would leave close-on-exec set: the helper would start
+ * without them. Move such a descriptor to 3 or above (closing the old one).
+ */
+static int
+above_std(int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd > STDERR_FILENO)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	close(fd);
+	return nfd;
+}
+
 /* In the child, between fork and execve: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 exec_helper(const char *path, int sock, int devnull)
@@ -221,7 +239,8 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	    (remote ? VIVO_FLAG_REMOTE : 0));
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
-	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+	    (sv[1] = above_std(sv[1])) < 0 ||
+	    (devnull = above_std(open("/dev/null", O_RDWR | O_CLOEXEC))) < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot set up the helper: %m");
 		goto close;
 	}

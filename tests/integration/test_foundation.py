@@ -348,6 +348,28 @@ def test_10b_helper_gets_no_environment_and_no_descriptors(h):
     check("result: 0 PAM_SUCCESS" in p.stdout, "works with leaked fds", p.stdout)
 
 
+def test_10c_caller_with_closed_standard_descriptors(h):
+    """Some daemons run with 0, 1 and 2 closed; the module's socket and
+    /dev/null then get those numbers. The helper must still get its
+    request on 0, answer on 1 and have /dev/null on 2."""
+    enroll_tap(h, user="alice")
+    cmd, _ = h.tap_command(uid=ENROLLED, delay=0.1, hold=2.0)
+    p = subprocess.run([h.pamdrive, "--confdir", f"{ROOT}/pam.d", "--service",
+                        "vivo", "--user", "alice", "--on-info", cmd,
+                        "--close-std"], capture_output=True, text=True,
+                       timeout=30)
+    check("result: 0 PAM_SUCCESS" in p.stdout,
+          "works for a caller without stdin, stdout and stderr", p.stdout)
+    h.clear_readers()
+    cmd, _ = h.tap_command(uid=OTHER, delay=0.1, hold=2.0)
+    p = subprocess.run([h.pamdrive, "--confdir", f"{ROOT}/pam.d", "--service",
+                        "vivo", "--user", "alice", "--on-info", cmd,
+                        "--close-std"], capture_output=True, text=True,
+                       timeout=30)
+    check("result: 7 PAM_AUTH_ERR" in p.stdout, "and still refuses another "
+          "chip", p.stdout)
+
+
 # 11 --------------------------------------------------------------------
 def test_11_screen_locker_user_store(h):
     """A non-root caller (a screen locker running as alice) with the user

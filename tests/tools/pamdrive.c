@@ -4,12 +4,14 @@
  * would, and report exactly what happened.
  *
  *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
- *            [--on-info CMD] [--conv ok|fail|null] [--setcred]
+ *            [--on-info CMD] [--conv ok|fail|null] [--setcred] [--close-std]
  *
  * Prints every conversation message ("conv: info: ..." / "conv: error:
  * ..."), then "result: <code> <PAM_NAME>" and "elapsed_ms: N". Exit status
  * is the PAM code. --on-info runs `sh -c CMD` (not waited for) when the
  * first PAM_TEXT_INFO arrives: the test taps the implant after the prompt.
+ * --close-std runs pam_authenticate with descriptors 0, 1 and 2 closed, as
+ * some daemons do (the report still goes to the original stdout).
  */
 #include <security/pam_appl.h>
 
@@ -81,13 +83,17 @@ main(int argc, char **argv)
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	struct timespec t0, t1;
-	int rc, setcred = 0;
+	int rc, setcred = 0, close_std = 0;
 
 	signal(SIGCHLD, SIG_IGN); /* the --on-info child is not waited for */
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--setcred") == 0) {
 			setcred = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--close-std") == 0) {
+			close_std = 1;
 			continue;
 		}
 		if (v == NULL) {
@@ -108,8 +114,21 @@ main(int argc, char **argv)
 	}
 	if (confdir == NULL || service == NULL || user == NULL) {
 		fprintf(stderr, "usage: pamdrive --confdir DIR --service NAME "
-		    "--user USER [--rhost H] [--on-info CMD] [--conv ok|fail|null]\n");
+		    "--user USER [--rhost H] [--on-info CMD] [--conv ok|fail|null] "
+		    "[--setcred] [--close-std]\n");
 		return 100;
+	}
+	if (close_std) {
+		int fd = dup(STDOUT_FILENO);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (f == NULL) {
+			perror("pamdrive: --close-std");
+			return 100;
+		}
+		close(STDIN_FILENO);
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+		stdout = f;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = pam_start_confdir(service, user, &pc, confdir, &pamh);
