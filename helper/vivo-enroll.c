@@ -42,11 +42,18 @@ struct opts {
 	int yes;          /* hmac --program: don't ask */
 };
 
+/* A secret held while the tool runs (an hmac slot key): die() wipes it
+ * before exiting, as the normal path does. */
+static void *live_secret;
+static size_t live_secret_len;
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (live_secret != NULL)
+		OPENSSL_cleanse(live_secret, live_secret_len);
 	fputs("vivo-enroll: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -508,6 +515,8 @@ add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
 	struct vivo_entry e;
 
 	memset(&h, 0, sizeof(h));
+	live_secret = &h;
+	live_secret_len = sizeof(h);
 	if (o->slot == 0)
 		die(EXIT_USAGE, "add --method hmac needs --slot 1 or --slot 2");
 	if (o->secret_stdin == o->program)
@@ -532,6 +541,7 @@ add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
 		die(1, "cannot seal the state (OpenSSL error)");
 	store_entry(o, t, user, &e, hmac_dup, &h);
 	OPENSSL_cleanse(&h, sizeof(h));
+	live_secret = NULL;
 	if (o->program)
 		printf("Slot %u now holds a new random secret, known only to the "
 		    "implant (this computer keeps it sealed).\n", o->slot);
