@@ -25,6 +25,9 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
             -Wstrict-prototypes -Wpointer-arith -Wvla
+# Product code (module, helper, tool, their library) also builds clean with
+# implicit-conversion warnings on; the tests and tools do not need them.
+PROD_WARN = -Wconversion -Wsign-conversion
 HARDEN    = -fstack-protector-strong -fstack-clash-protection -fcf-protection \
             -D_FORTIFY_SOURCE=2 -Werror=format-security
 CFLAGS   ?= $(OPT)
@@ -57,7 +60,7 @@ $(B)/helper-path.stamp: FORCE
 
 $(B)/lib/%.o: helper/lib/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIE $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE $(PKG_CFLAGS) -c $< -o $@
 
 $(B)/libvivo.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -65,11 +68,11 @@ $(B)/libvivo.a: $(LIB_OBJ)
 # The module: PIC, libc + libpam only, two exported symbols.
 $(B)/mod/%.o: helper/lib/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(B)/mod/pam_vivo.o: pam_vivo/pam_vivo.c $(HDRS) $(B)/helper-path.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden \
+	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIC -fvisibility=hidden \
 	    -DVIVO_HELPER_PATH='"$(HELPER_PATH)"' -c $< -o $@
 
 $(B)/pam_vivo.so: $(B)/mod/pam_vivo.o $(MOD_LIB_OBJ) pam_vivo/pam_vivo.map
@@ -78,11 +81,11 @@ $(B)/pam_vivo.so: $(B)/mod/pam_vivo.o $(MOD_LIB_OBJ) pam_vivo/pam_vivo.map
 	    -o $@ $(B)/mod/pam_vivo.o $(MOD_LIB_OBJ) -lpam $(LDFLAGS)
 
 $(B)/vivo-helper: helper/vivo-helper.c $(B)/libvivo.a
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
 $(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
 # ---- tests ---------------------------------------------------------------

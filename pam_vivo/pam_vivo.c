@@ -389,7 +389,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=" : "",
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? res.label : "", res.reason);
 	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
-	    !(flags & PAM_SILENT))
+	    (flags & (int)PAM_SILENT) == 0)
 		(void)converse(pamh, PAM_ERROR_MSG, res.text);
 	explicit_bzero(&res, sizeof(res));
 	return rc;

@@ -196,7 +196,7 @@ vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
 		for (size_t i = 0; i < n; i++) {
 			st[i].szReader = p->r[i].name;
 			st[i].dwCurrentState = p->r[i].state == 0 ?
-			    SCARD_STATE_UNAWARE : p->r[i].state & ~SCARD_STATE_CHANGED;
+			    SCARD_STATE_UNAWARE : p->r[i].state & ~(DWORD)SCARD_STATE_CHANGED;
 		}
 		st[n].szReader = PNP_READER;
 		st[n].dwCurrentState = p->pnp_state;
@@ -243,7 +243,7 @@ vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
 			}
 		}
 		if (st[n].dwEventState & SCARD_STATE_CHANGED) {
-			p->pnp_state = st[n].dwEventState & ~SCARD_STATE_CHANGED;
+			p->pnp_state = st[n].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
 			need_list = 1;
 		}
 		if (!told) {
