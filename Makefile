@@ -105,12 +105,17 @@ $(B)/tests/exports: tests/tools/exports.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie -o $@ $< -ldl $(LDFLAGS)
 
+$(B)/tests/nopidfd.so: tests/tools/nopidfd.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl $(LDFLAGS)
+
 $(B)/tests/hmac_roll: tests/tools/hmac_roll.c $(B)/libvivo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
-TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports $(B)/tests/hmac_roll
+TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports $(B)/tests/hmac_roll \
+             $(B)/tests/nopidfd.so
 
 test-tools: all $(TEST_TOOLS)
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 
+import harness
 from harness import ROOT
 from test_foundation import check, enroll_tap
 import test_hmac
@@ -95,7 +96,7 @@ def fake_helper(h, mode):
 
 def run_case(h, code, chip=None, user="alice", helper_mode=None, conv="ok",
              as_user=None, rhost=None, after_cue="", changes=False,
-             prepare=None, methods=None):
+             prepare=None, methods=None, env=None):
     if methods:
         write_config(h, methods=methods)
     service(h, helper=fake_helper(h, helper_mode) if helper_mode else None)
@@ -111,7 +112,7 @@ def run_case(h, code, chip=None, user="alice", helper_mode=None, conv="ok",
     elif after_cue:
         on_info = after_cue
     r = h.pam(user, service="faults", on_info=on_info, conv=conv,
-              as_user=as_user, rhost=rhost)
+              as_user=as_user, rhost=rhost, env=env)
     got = "PAM_IGNORE" if r.code == "PAM_CRED_INSUFFICIENT" else r.code
     try:
         check(got == code, f"expected {code}", r)
@@ -425,3 +426,32 @@ def test_fault_59_hmac_success_rolls_the_state(h):
 
 def test_fault_60_uid_success_changes_nothing(h):
     run_case(h, "PAM_SUCCESS", ntag(), methods='[ "uid" ]')
+
+
+# ---- the module's reap without pidfds -----------------------------------
+
+def no_pidfd_env(h):
+    """The caller's environment for a module whose pidfd_open() fails (Linux
+    < 5.3, or a seccomp filter): tests/tools/nopidfd.so refuses it and
+    leaves a mark when it did."""
+    mark = f"{ROOT}/tmp/nopidfd.mark"
+    if os.path.exists(mark):
+        os.unlink(mark)
+    env = {"PATH": "/usr/bin:/bin", "NOPIDFD_MARK": mark,
+           "LD_PRELOAD": os.path.join(harness.BUILD, "tests", "nopidfd.so")}
+    if os.environ.get("VIVO_SANITIZE") == "1":
+        env["ASAN_OPTIONS"] = "verify_asan_link_order=0"
+    return env, mark
+
+
+def test_fault_61_without_pidfds_success_still_comes(h):
+    env, mark = no_pidfd_env(h)
+    run_case(h, "PAM_SUCCESS", ntag(), methods='[ "uid" ]', env=env)
+    check(os.path.exists(mark), "the module asked for a pidfd and was refused")
+
+
+def test_fault_62_without_pidfds_a_lingering_helper_is_killed(h):
+    env, mark = no_pidfd_env(h)
+    r = run_case(h, "PAM_SYSTEM_ERR", helper_mode="ok-then-hang", env=env)
+    check(os.path.exists(mark), "the module asked for a pidfd and was refused")
+    check(any("did not exit cleanly" in l for l in r.log), "logged", r.log)
