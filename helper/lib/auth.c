@@ -508,20 +508,16 @@ static void
 warm_crypto(void)
 {
 	static const char *const mds[] = { "SHA256", "SHA1" };
-	EVP_PKEY_CTX *pc;
-	EVP_CIPHER *c;
-	EVP_KDF *k;
 	uint8_t b;
 
+	/* fetched and freed at once: OpenSSL keeps them in its method cache;
+	 * the *_free functions accept NULL */
 	(void)OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	for (size_t i = 0; i < sizeof(mds) / sizeof(mds[0]); i++)
 		EVP_MD_free(EVP_MD_fetch(NULL, mds[i], NULL));
-	if ((c = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)) != NULL)
-		EVP_CIPHER_free(c);
-	if ((k = EVP_KDF_fetch(NULL, "HKDF", NULL)) != NULL)
-		EVP_KDF_free(k);
-	if ((pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL)
-		EVP_PKEY_CTX_free(pc);
+	EVP_CIPHER_free(EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL));
+	EVP_KDF_free(EVP_KDF_fetch(NULL, "HKDF", NULL));
+	EVP_PKEY_CTX_free(EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL));
 	(void)RAND_bytes(&b, 1); /* seeds the DRBG */
 }
 
