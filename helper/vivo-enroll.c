@@ -14,10 +14,12 @@
 #include "lib/log.h"
 #include "lib/pcsc.h"
 #include "lib/store.h"
+#include "lib/tapreg.h"
 #include "lib/u2f.h"
 #include "lib/uid.h"
 #include "lib/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -73,6 +75,7 @@ usage(void)
 	      "  list [--user NAME]\n"
 	      "  remove --label TEXT [--user NAME]\n"
 	      "  test [--user NAME] [--timeout N]\n"
+	      "  migrate\n"
 	      "  probe [--timeout N]\n", stderr);
 	exit(EXIT_USAGE);
 }
@@ -146,22 +149,32 @@ target_user(const struct opts *o, struct passwd *pw, char *buf, size_t bufsz)
 	return o->user;
 }
 
-/* Where this caller writes: root the system store, a user their own user
- * store (when the config enables it). */
+/* Where this caller writes: root the system store (the protected file,
+ * or its public part for methods whose data is public), a user their own
+ * user store (when the config enables it). `other` is the second file of
+ * the system store, whose labels must not clash ("" for the user store). */
 struct target {
 	char path[VIVO_PATH_MAX];
+	char other[VIVO_PATH_MAX];
 	mode_t file_mode, dir_mode;
 	uid_t owner;
 };
 
 static void
 write_target(const struct vivo_config *c, const char *cfgpath,
-    const char *user, const struct passwd *pw, struct target *t)
+    const char *user, const struct passwd *pw, unsigned method,
+    struct target *t)
 {
+	memset(t, 0, sizeof(*t));
 	if (geteuid() == 0) {
-		if (vivo_store_system_path(c, user, t->path, sizeof(t->path)) != 0)
+		int pub = vivo_method_is_public(method);
+		if (vivo_store_system_path(c, user, pub ? t->other : t->path,
+		    sizeof(t->path)) != 0 || vivo_store_public_path(c, user,
+		    pub ? t->path : t->other, sizeof(t->path)) != 0)
 			die(1, "store path too long");
-		t->file_mode = 0644; /* nothing secret: a screen locker reads it */
+		/* only public data may be read by others (a screen locker
+		 * reads it as the user) */
+		t->file_mode = pub ? 0644 : 0600;
 		t->dir_mode = 0755;
 		t->owner = 0;
 		return;
@@ -196,16 +209,65 @@ print_wait(void *arg, unsigned timeout, size_t nreaders)
 	print_ready(&timeout, nreaders);
 }
 
+/* Who this tool is, for the one-request rule (tapreg.h). */
+static void
+waiter(const char *what, const char *user, struct vivo_waiter *w)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	const char *tty = ttyname(STDIN_FILENO);
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->service, sizeof(w->service), "vivo-enroll %s", what);
+	(void)vivo_strlcpy(w->user, user ? user : "", sizeof(w->user));
+	(void)vivo_strlcpy(w->tty, tty ? tty : "", sizeof(w->tty));
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
+		(void)vivo_strlcpy(w->ruser, pw.pw_name, sizeof(w->ruser));
+}
+
+/* Register as waiting for a tap; dies when that cannot be done. */
+static vivo_tapreg_t *
+join(const struct vivo_config *c, const char *what, const char *user)
+{
+	struct vivo_waiter w;
+	vivo_tapreg_t *reg = NULL;
+	char err[512];
+
+	waiter(what, user, &w);
+	if (vivo_tapreg_join(&reg, VIVO_TAPREG_DIR, &w, c, err, sizeof(err)) != 0)
+		die(1, "%s", err);
+	return reg;
+}
+
+/* Dies when the tap on `reader` is contested. */
+static void
+check_tap(vivo_tapreg_t *reg, vivo_pcsc_t *p, const char *reader)
+{
+	char other[1024];
+	int st = vivo_tapreg_check(reg, reader, vivo_tapreg_now(), other,
+	    sizeof(other));
+
+	if (st == VIVO_TAPREG_FREE)
+		return;
+	vivo_pcsc_free(&p);
+	if (st == VIVO_TAPREG_CONTESTED)
+		die(1, "not using this tap: another request is waiting for a tap "
+		    "on the same reader: %s. Nothing was changed.", other);
+	die(1, "cannot tell whether another request waits for this tap; "
+	    "nothing was changed");
+}
+
 /* Work on a tapped chip: 0 done, VIVO_CARD_ECOMM to wait for another tap;
  * anything else dies with its own message. */
 typedef int (*chip_fn)(const struct vivo_transport *t, void *arg);
 
 /* Wait for a fresh tap and run fn on the chip, until it completes. */
 static void
-with_tapped_chip(const struct vivo_config *c, unsigned timeout, chip_fn fn,
-    void *arg)
+with_tapped_chip(const struct vivo_config *c, const char *what,
+    const char *user, unsigned timeout, chip_fn fn, void *arg)
 {
 	vivo_pcsc_t *p = NULL;
+	vivo_tapreg_t *reg = join(c, what, user);
 	int64_t deadline = vivo_now_ms() + (int64_t)timeout * 1000;
 	int r, told = 0;
 
@@ -224,6 +286,7 @@ with_tapped_chip(const struct vivo_config *c, unsigned timeout, chip_fn fn,
 			vivo_pcsc_free(&p);
 			die(1, "%s", vivo_pcsc_strerr(r));
 		}
+		check_tap(reg, p, reader);
 		if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0)
 			continue;
 		r = fn(&t, arg);
@@ -235,6 +298,7 @@ with_tapped_chip(const struct vivo_config *c, unsigned timeout, chip_fn fn,
 			continue;
 		}
 		vivo_pcsc_free(&p);
+		vivo_tapreg_leave(&reg);
 		return;
 	}
 }
@@ -361,23 +425,56 @@ cfg_path(const struct opts *o)
 	return o->config ? o->config : VIVO_CONFIG_DEFAULT;
 }
 
-/* Lock the target's directory (creating it) and load the store. */
-static int
-lock_and_load(const struct target *t, struct vivo_store *s)
+/* Lock the target's directories (creating them; the protected file's
+ * first, always in that order) and load the store; `labels` gets the
+ * entries of the other file of the system store, for the label check. */
+struct locks {
+	int a, b;
+};
+
+static struct locks
+lock_and_load(const struct vivo_config *cfg, const char *user,
+    const struct target *t, struct vivo_store *s, struct vivo_store *labels)
 {
 	char err[512];
-	int lock, r;
+	struct locks l = { -1, -1 };
+	const char *first = t->path, *second = t->other;
+	int r;
 
+	if (t->other[0] != '\0' && t->file_mode == 0644) {
+		first = t->other; /* the protected file's directory first */
+		second = t->path;
+	}
 	if (vivo_file_mkparents(t->path, t->dir_mode) != 0)
 		die(1, "cannot create the directory of %s: %s", t->path,
 		    strerror(errno));
-	if ((lock = vivo_file_lock_dir(t->path)) < 0)
-		die(1, "cannot lock the directory of %s: %s", t->path,
+	if (t->owner == 0 && t->other[0] != '\0' && vivo_store_migrate(cfg,
+	    user, err, sizeof(err)) < 0)
+		die(1, "%s (nothing was changed)", err);
+	if ((l.a = vivo_file_lock_dir(first)) < 0)
+		die(1, "cannot lock the directory of %s: %s", first,
+		    strerror(errno));
+	if (second[0] != '\0' && (l.b = vivo_file_lock_dir(second)) < 0 &&
+	    errno != ENOENT)
+		die(1, "cannot lock the directory of %s: %s", second,
 		    strerror(errno));
 	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
 	if (r != 0 && r != VIVO_FILE_ENOENT)
 		die(1, "%s (nothing was changed)", err);
-	return lock;
+	memset(labels, 0, sizeof(*labels));
+	if (t->other[0] != '\0') {
+		r = vivo_store_load(t->other, t->owner, labels, err, sizeof(err));
+		if (r != 0 && r != VIVO_FILE_ENOENT)
+			die(1, "%s (nothing was changed)", err);
+	}
+	return l;
+}
+
+static void
+unlock(struct locks l)
+{
+	vivo_file_unlock(l.b);
+	vivo_file_unlock(l.a);
 }
 
 static void
@@ -399,18 +496,20 @@ save(const struct target *t, const struct vivo_store *s)
  * there is room. */
 static void
 choose_label(const struct opts *o, const struct vivo_store *s,
-    const char *user, struct vivo_entry *e)
+    const struct vivo_store *other, const char *user, struct vivo_entry *e)
 {
 	if (o->label != NULL)
 		(void)vivo_strlcpy(e->label, o->label, sizeof(e->label));
 	else {
 		for (unsigned n = 1;; n++) {
 			snprintf(e->label, sizeof(e->label), "%s-%u", o->method, n);
-			if (vivo_store_find(s, e->label) < 0)
+			if (vivo_store_find(s, e->label) < 0 &&
+			    vivo_store_find(other, e->label) < 0)
 				break;
 		}
 	}
-	if (vivo_store_find(s, e->label) >= 0)
+	if (vivo_store_find(s, e->label) >= 0 ||
+	    vivo_store_find(other, e->label) >= 0)
 		die(1, "%s already has an implant labelled \"%s\"", user, e->label);
 	if (s->n >= VIVO_ENTRIES_MAX)
 		die(1, "%s already has %d implants enrolled", user, VIVO_ENTRIES_MAX);
@@ -423,20 +522,24 @@ typedef void (*dup_fn)(const struct vivo_store *s, const char *user,
     void *arg);
 
 static void
-store_entry(const struct opts *o, const struct target *t, const char *user,
+store_entry(const struct opts *o, const struct vivo_config *c,
+    const struct target *t, const char *user,
     struct vivo_entry *e, dup_fn dup, void *arg)
 {
-	struct vivo_store *s;
-	int lock;
+	struct vivo_store *s, *other;
+	struct locks l;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (other = calloc(1, sizeof(*other))) == NULL)
 		die(1, "out of memory");
-	lock = lock_and_load(t, s);
+	l = lock_and_load(c, user, t, s, other);
 	dup(s, user, arg);
-	choose_label(o, s, user, e);
+	choose_label(o, s, other, user, e);
 	(void)vivo_store_add(s, e);
 	save(t, s);
-	vivo_file_unlock(lock);
+	unlock(l);
+	explicit_bzero(other, sizeof(*other));
+	free(other);
 	vivo_info("enrolled implant \"%s\" for %s (%s) in %s", e->label, user,
 	    o->method, t->path);
 	printf("Enrolled \"%s\" for %s (method %s) in %s.\n", e->label, user,
@@ -489,7 +592,7 @@ add_uid(const struct opts *o, const struct vivo_config *c, const char *user,
 	struct vivo_entry e;
 
 	printf("Enrolling an implant for %s by UID.\n", user);
-	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, read_uid_fn, &u);
+	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, read_uid_fn, &u);
 	if (vivo_uid_is_random(u.uid, u.len))
 		die(1, "this chip shows a random ID (4 bytes starting 08), new at "
 		    "every power-up: it cannot be enrolled by UID");
@@ -497,7 +600,7 @@ add_uid(const struct opts *o, const struct vivo_config *c, const char *user,
 	e.method = VIVO_M_UID;
 	if (vivo_uid_enroll(u.uid, u.len, VIVO_UID_ITER_DEFAULT, &e.uid) != 0)
 		die(1, "cannot hash the UID (OpenSSL error)");
-	store_entry(o, t, user, &e, uid_dup, &u);
+	store_entry(o, c, t, user, &e, uid_dup, &u);
 	VIVO_WIPE_ARRAY(u.uid);
 	printf("Note: a UID is not a secret. Anyone who can read this chip, even "
 	    "briefly, can copy its UID onto another chip, and that copy will "
@@ -533,13 +636,13 @@ add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
 		read_secret(h.key);
 	printf("Enrolling slot %u of an implant for %s (HMAC-SHA1 "
 	    "challenge-response).\n", h.slot, user);
-	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, hmac_enroll_fn,
+	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, hmac_enroll_fn,
 	    &h);
 	memset(&e, 0, sizeof(e));
 	e.method = VIVO_M_HMAC;
 	if (vivo_hmac_seal(h.key, user, h.slot, &e.hmac) != 0)
 		die(1, "cannot seal the state (OpenSSL error)");
-	store_entry(o, t, user, &e, hmac_dup, &h);
+	store_entry(o, c, t, user, &e, hmac_dup, &h);
 	OPENSSL_cleanse(&h, sizeof(h));
 	live_secret = NULL;
 	if (o->program)
@@ -609,7 +712,7 @@ add_u2f(const struct opts *o, const struct vivo_config *c, const char *user,
 	u.appid = c->appid;
 	printf("Registering an implant's FIDO U2F applet for %s (appid %s).\n",
 	    user, c->appid);
-	with_tapped_chip(c, o->timeout ? o->timeout : c->timeout, u2f_enroll_fn,
+	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, u2f_enroll_fn,
 	    &u);
 	memset(&e, 0, sizeof(e));
 	e.method = VIVO_M_U2F;
@@ -619,7 +722,7 @@ add_u2f(const struct opts *o, const struct vivo_config *c, const char *user,
 	memcpy(e.u2f.pub, u.reg.pub, sizeof(e.u2f.pub));
 	e.u2f.counter = 0;
 	printf("Attestation certificate: %s\n", u.reg.subject);
-	store_entry(o, t, user, &e, u2f_dup, &u);
+	store_entry(o, c, t, user, &e, u2f_dup, &u);
 	if (!(c->methods & VIVO_M_U2F))
 		printf("Warning: %s does not list \"u2f\" in methods; this "
 		    "enrollment is not accepted until it does.\n", cfg_path(o));
@@ -647,7 +750,8 @@ cmd_add(struct opts *o)
 		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)", o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
-	write_target(&c, cfg_path(o), user, &pw, &t);
+	write_target(&c, cfg_path(o), user, &pw, vivo_method_from_name(o->method),
+	    &t);
 	if (strcmp(o->method, "uid") == 0)
 		add_uid(o, &c, user, &t);
 	else if (strcmp(o->method, "hmac") == 0)
@@ -686,11 +790,16 @@ cmd_list(struct opts *o)
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	if ((en = calloc(1, sizeof(*en))) == NULL)
 		die(1, "out of memory");
-	if (vivo_enrollments_load(&c, user, en, reason, sizeof(reason)) !=
-	    VIVO_R_OK)
+	if (vivo_enrollments_load(&c, user, VIVO_EN_LIST, en, reason,
+	    sizeof(reason)) != VIVO_R_OK)
 		die(1, "%s", reason);
-	list_store(user, "system", &en->sys, &count);
-	list_store(user, "user", &en->usr, &count);
+	if (en->protected_unreadable)
+		printf("(%s is readable by root only: run as root to list the "
+		    "hmac and uid implants of %s)\n", en->path[VIVO_ST_SYSTEM],
+		    user);
+	list_store(user, "system", &en->st[VIVO_ST_SYSTEM], &count);
+	list_store(user, "public", &en->st[VIVO_ST_PUBLIC], &count);
+	list_store(user, "user", &en->st[VIVO_ST_USER], &count);
 	if (count == 0)
 		printf("No implants enrolled for %s.\n", user);
 	free(en);
@@ -704,28 +813,83 @@ cmd_remove(struct opts *o)
 	struct passwd pw;
 	char pwbuf[4096];
 	const char *user;
-	struct target t;
-	struct vivo_store *s;
-	int lock;
+	struct target t, pt;
+	struct vivo_store *s, *other;
+	struct locks l;
+	size_t left;
+	int in_s, in_other;
 
 	if (o->label == NULL)
 		die(EXIT_USAGE, "remove needs --label TEXT");
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
-	write_target(&c, cfg_path(o), user, &pw, &t);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	/* the protected file (or the user store), and the public file */
+	write_target(&c, cfg_path(o), user, &pw, VIVO_M_HMAC, &t);
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (other = calloc(1, sizeof(*other))) == NULL)
 		die(1, "out of memory");
-	lock = lock_and_load(&t, s);
-	if (vivo_store_remove(s, o->label) != 0)
-		die(1, "%s has no implant labelled \"%s\" in %s", user, o->label,
-		    t.path);
-	save(&t, s);
-	vivo_file_unlock(lock);
-	vivo_info("removed implant \"%s\" of %s from %s", o->label, user, t.path);
+	l = lock_and_load(&c, user, &t, s, other);
+	in_s = vivo_store_remove(s, o->label) == 0;
+	in_other = vivo_store_remove(other, o->label) == 0;
+	if (!in_s && !in_other)
+		die(1, "%s has no implant labelled \"%s\" in %s%s%s", user,
+		    o->label, t.path, t.other[0] ? " or " : "", t.other);
+	if (in_s)
+		save(&t, s);
+	if (in_other) {
+		write_target(&c, cfg_path(o), user, &pw, VIVO_M_U2F, &pt);
+		save(&pt, other);
+	}
+	unlock(l);
+	left = s->n + other->n;
+	vivo_info("removed implant \"%s\" of %s from %s", o->label, user,
+	    in_s ? t.path : t.other);
 	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label, user,
-	    s->n);
+	    left);
+	explicit_bzero(s, sizeof(*s));
+	explicit_bzero(other, sizeof(*other));
 	free(s);
+	free(other);
 	return 0;
+}
+
+/* Bring every user's file of the old layout (one 0644 file) to the
+ * protected one; the package runs this on upgrade. Idempotent. */
+static int
+cmd_migrate(struct opts *o)
+{
+	struct vivo_config c;
+	char err[512];
+	DIR *d;
+	struct dirent *de;
+	int bad = 0, n = 0;
+
+	if (geteuid() != 0)
+		die(1, "migrate needs root");
+	load_config(o, &c);
+	if ((d = opendir(c.store)) == NULL) {
+		if (errno == ENOENT) {
+			printf("No store at %s: nothing to migrate.\n", c.store);
+			return 0;
+		}
+		die(1, "cannot open %s: %s", c.store, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		int r;
+		if (!vivo_user_valid(de->d_name) || de->d_type != DT_REG)
+			continue; /* ".", "..", ".lock", ".public", temp files */
+		r = vivo_store_migrate(&c, de->d_name, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "vivo-enroll: %s: %s\n", de->d_name, err);
+			bad = 1;
+		} else if (r > 0) {
+			printf("Protected the enrollments of %s.\n", de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	printf("%d file(s) migrated%s.\n", n, bad ? "; some failed (above)" : "");
+	return bad;
 }
 
 static int
@@ -742,6 +906,7 @@ cmd_test(struct opts *o)
 	a.user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	a.timeout = o->timeout ? o->timeout : c.timeout;
 	a.on_wait = print_wait;
+	waiter("test", a.user, &a.id);
 	vivo_authenticate(&a);
 	if (a.result != VIVO_R_OK)
 		die(1, "%s: %s", vivo_result_str(a.result), a.reason);
@@ -891,13 +1056,16 @@ cmd_probe(struct opts *o)
 	}
 	if (!any) {
 		char reader[128];
+		vivo_tapreg_t *reg = join(&c, "probe", NULL);
 		r = vivo_pcsc_wait_tap(p, vivo_now_ms() + (int64_t)timeout * 1000,
 		    print_ready, &timeout, reader, sizeof(reader));
 		if (r != 0) {
 			vivo_pcsc_free(&p);
 			die(1, "%s", vivo_pcsc_strerr(r));
 		}
+		check_tap(reg, p, reader);
 		probe_chip(p, reader);
+		vivo_tapreg_leave(&reg);
 	}
 	vivo_pcsc_free(&p);
 	return 0;
@@ -932,6 +1100,9 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "remove") == 0) {
 		parse_opts(argc - i, argv + i, "--label --user", &o);
 		return cmd_remove(&o);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		parse_opts(argc - i, argv + i, "", &o);
+		return cmd_migrate(&o);
 	} else if (strcmp(cmd, "test") == 0) {
 		parse_opts(argc - i, argv + i, "--user --timeout", &o);
 		return cmd_test(&o);
@@ -940,6 +1111,7 @@ main(int argc, char **argv)
 		return cmd_probe(&o);
 	} else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		usage();
-	die(EXIT_USAGE, "unknown command \"%s\" (add, list, remove, test, probe)",
+	die(EXIT_USAGE, "unknown command \"%s\" (add, list, remove, test, probe, "
+	    "migrate)",
 	    cmd);
 }

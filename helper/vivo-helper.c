@@ -204,6 +204,10 @@ main(int argc, char **argv)
 	if (a.timeout > VIVO_TIMEOUT_MAX)
 		a.timeout = VIVO_TIMEOUT_MAX;
 	a.remote = (req.flags & VIVO_FLAG_REMOTE) != 0;
+	(void)vivo_strlcpy(a.id.service, req.service, sizeof(a.id.service));
+	(void)vivo_strlcpy(a.id.user, req.user, sizeof(a.id.user));
+	(void)vivo_strlcpy(a.id.tty, req.tty, sizeof(a.id.tty));
+	(void)vivo_strlcpy(a.id.ruser, req.ruser, sizeof(a.id.ruser));
 	a.on_wait = send_wait;
 	vivo_dbg("user=%s timeout=%u methods=%#x", req.user, a.timeout, cfg.methods);
 	if (arm_watchdog(a.timeout) != 0)

@@ -235,6 +235,22 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	    vivo_msg_set_str(&req, VIVO_TAG_CONFIG, a->config) != 0)
 		return PAM_SYSTEM_ERR;
 	vivo_msg_set_u32(&req, VIVO_TAG_TIMEOUT, a->timeout);
+	/* who asks, for the one-request rule's message (truncated: display) */
+	{
+		static const struct { int item; enum vivo_tag tag; } who[] = {
+			{ PAM_SERVICE, VIVO_TAG_SERVICE }, { PAM_TTY, VIVO_TAG_TTY },
+			{ PAM_RUSER, VIVO_TAG_RUSER },
+		};
+		for (size_t i = 0; i < VIVO_NELEM(who); i++) {
+			const void *v = NULL;
+			char buf[64];
+			if (pam_get_item(pamh, who[i].item, &v) == PAM_SUCCESS &&
+			    v != NULL) {
+				(void)vivo_strlcpy(buf, v, sizeof(buf));
+				(void)vivo_msg_set_str(&req, who[i].tag, buf);
+			}
+		}
+	}
 	vivo_msg_set_u32(&req, VIVO_TAG_FLAGS, (a->debug ? VIVO_FLAG_DEBUG : 0) |
 	    (remote ? VIVO_FLAG_REMOTE : 0));
 

@@ -117,7 +117,7 @@ section man/vivo-enroll.1 SYNOPSIS | plain | awk '
 	  for (i = 1; i <= n; i++) { t = w[i]; gsub(/[][()|]/, "", t)
 		if (t == "") continue
 		if (t == "add" || t == "list" || t == "remove" || t == "test" ||
-		    t == "probe") cmd = t
+		    t == "probe" || t == "migrate") cmd = t
 		else if (t ~ /^-/) opts[++no] = t } }
 	function flush(   i) {
 		if (cmd == "") {   # "vivo-enroll --help | -h"

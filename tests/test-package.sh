@@ -251,7 +251,10 @@ t "libpam-vivo: nothing outside its directories" \
        -e '^\./lib/$arch/security/pam_vivo\.so\$' -e '^\./usr/libexec/pam_vivo/' \
        -e '^\./etc/security/pam_vivo\.conf\$' -e '^\./usr/share/pam-configs/vivo\$' \
        -e '^\./usr/share/doc/libpam-vivo/' -e '^\./usr/share/man/' \
-       -e '^\./usr/share/lintian/overrides/libpam-vivo\$' | grep ."
+       -e '^\./usr/share/lintian/overrides/libpam-vivo\$' \
+       -e '^\./usr/lib/tmpfiles\.d/libpam-vivo\.conf\$' | grep ."
+t "libpam-vivo: tmpfiles.d makes /run/pam_vivo root's, 1777 (one tap, one request)" \
+    "grep -qx 'd /run/pam_vivo 1777 root root -' '$x/pam/usr/lib/tmpfiles.d/libpam-vivo.conf'"
 t "libpam-vivo: no setuid/setgid file" \
     "! entries '$x/pam.list' | awk '{ print \$1 }' | grep -q '[sS]'"
 t "vivo-enroll: /usr/bin/vivo-enroll 0755 root and vivo-enroll(1)" \
@@ -290,15 +293,20 @@ cmds() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -e '^set -e$' \
 	    -e '^if \[' -e '^fi$' "$1" 2>/dev/null | sed 's/^[[:space:]]*//'
 }
-t "postinst: only 'pam-auth-update --package', on configure" \
-    "[ \"\$(cmds '$x/ctl/pam/postinst')\" = 'pam-auth-update --package' ] &&
+# debhelper adds its own systemd-tmpfiles call for the tmpfiles.d entry
+t "postinst: only 'pam-auth-update --package', on configure (and debhelper's tmpfiles --create)" \
+    "[ \"\$(cmds '$x/ctl/pam/postinst' | grep -v -x -e 'systemd-tmpfiles .*--create libpam-vivo.conf.* || true' -e 'if \[ -x .*systemd-tmpfiles.* \]; then' -e fi)\" = 'pam-auth-update --package' ] &&
      grep -q '^if \[ \"\$1\" = configure \]; then\$' '$x/ctl/pam/postinst'"
 t "prerm: only 'pam-auth-update --package --remove vivo', on remove (also run by purge)" \
     "[ \"\$(cmds '$x/ctl/pam/prerm')\" = 'pam-auth-update --package --remove vivo' ] &&
      grep -q '^if \[ \"\$1\" = remove \]' '$x/ctl/pam/prerm'"
-t "no postrm/preinst in libpam-vivo, no maintainer scripts in vivo-enroll" \
+t "no postrm/preinst in libpam-vivo; vivo-enroll's only script is its postinst" \
     "[ ! -e '$x/ctl/pam/postrm' ] && [ ! -e '$x/ctl/pam/preinst' ] &&
-     [ -z \"\$(ls '$x/ctl/enroll' | grep -v -e '^control\$' -e '^md5sums\$')\" ]"
+     [ -z \"\$(ls '$x/ctl/enroll' | grep -v -e '^control\$' -e '^md5sums\$' -e '^postinst\$')\" ]"
+t "vivo-enroll postinst: only 'vivo-enroll migrate' (old stores to the protected layout), on configure" \
+    "cmds '$x/ctl/enroll/postinst' | grep -qx 'vivo-enroll migrate || echo .*' &&
+     [ \"\$(cmds '$x/ctl/enroll/postinst' | grep -v -e '^vivo-enroll migrate' | wc -l)\" = 0 ] &&
+     grep -q '^if \[ \"\$1\" = configure \]' '$x/ctl/enroll/postinst'"
 if command -v lintian >/dev/null 2>&1; then
 	set -- "$DEB_PAM" "$DEB_ENROLL"
 	for f in "$debs"/*.changes; do [ -f "$f" ] && set -- "$f"; done

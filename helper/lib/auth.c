@@ -77,37 +77,96 @@ setf(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Keep only the entries whose data is public (what a caller that is not
+ * root may use from the system store); 1 if any was dropped. */
+static int
+keep_public(struct vivo_store *s)
+{
+	size_t i = 0;
+	int dropped = 0;
+
+	while (i < s->n) {
+		if (vivo_method_is_public(s->e[i].method))
+			i++;
+		else {
+			(void)vivo_store_remove(s, s->e[i].label);
+			dropped = 1;
+		}
+	}
+	return dropped;
+}
+
 int
-vivo_enrollments_load(const struct vivo_config *c, const char *user,
+vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
     struct vivo_enrollments *en, char *reason, size_t reasonsz)
 {
 	struct passwd pw;
 	char pwbuf[4096];
 	struct vivo_priv priv;
+	uid_t me = geteuid();
 	int r;
 
 	memset(en, 0, sizeof(*en));
-	if (vivo_store_system_path(c, user, en->sys_path, sizeof(en->sys_path))) {
+	if (vivo_store_system_path(c, user, en->path[VIVO_ST_SYSTEM],
+	    sizeof(en->path[0])) != 0 || vivo_store_public_path(c, user,
+	    en->path[VIVO_ST_PUBLIC], sizeof(en->path[0])) != 0) {
 		setf(reason, reasonsz, "cannot build the store path");
 		return VIVO_R_INTERNAL;
 	}
-	r = vivo_store_load(en->sys_path, geteuid(), &en->sys, reason, reasonsz);
+	if (me == 0 && (r = vivo_store_migrate(c, user, reason, reasonsz)) != 0) {
+		if (r < 0)
+			vivo_warn("cannot protect the enrollments of %s: %s", user,
+			    reason);
+		else
+			vivo_info("enrollments of %s moved to the protected layout "
+			    "(%s 0600, public entries in %s)", user,
+			    en->path[VIVO_ST_SYSTEM], en->path[VIVO_ST_PUBLIC]);
+		reason[0] = '\0';
+	}
+	r = vivo_store_load(en->path[VIVO_ST_SYSTEM], me, &en->st[VIVO_ST_SYSTEM],
+	    reason, reasonsz);
+	if (r == VIVO_FILE_EACCES && me != 0) {
+		en->protected_unreadable = 1; /* root's alone, by design */
+		reason[0] = '\0';
+	} else if (r != 0 && r != VIVO_FILE_ENOENT)
+		return VIVO_R_UNSAFE;
+	if (me != 0 && keep_public(&en->st[VIVO_ST_SYSTEM]))
+		vivo_notice("%s is readable by others and holds secret "
+		    "entries: not used; root's next use of it (or vivo-enroll "
+		    "migrate) protects it", en->path[VIVO_ST_SYSTEM]);
+	r = vivo_store_load(en->path[VIVO_ST_PUBLIC], me, &en->st[VIVO_ST_PUBLIC],
+	    reason, reasonsz);
 	if (r != 0 && r != VIVO_FILE_ENOENT)
 		return VIVO_R_UNSAFE;
+	if (keep_public(&en->st[VIVO_ST_PUBLIC]))
+		vivo_warn("%s holds entries that are not public: ignored",
+		    en->path[VIVO_ST_PUBLIC]);
+	vivo_store_drop_duplicates(&en->st[VIVO_ST_SYSTEM],
+	    &en->st[VIVO_ST_PUBLIC]);
 	if (!c->user_store)
 		return VIVO_R_OK;
 	if (vivo_getpw(user, &pw, pwbuf, sizeof(pwbuf)) != 0)
 		return VIVO_R_OK; /* no such account: nothing in a home */
-	if (vivo_store_user_path(pw.pw_dir, en->usr_path, sizeof(en->usr_path))) {
+	if (mode == VIVO_EN_REQUEST && me != pw.pw_uid) {
+		/* whatever runs as the user can write that file: it must not
+		 * open doors that run as root (sudo, su, login) */
+		vivo_dbg("user store of %s ignored: this request runs as uid %u, "
+		    "not as %s", user, (unsigned)me, user);
+		explicit_bzero(pwbuf, sizeof(pwbuf));
+		return VIVO_R_OK;
+	}
+	if (vivo_store_user_path(pw.pw_dir, en->path[VIVO_ST_USER],
+	    sizeof(en->path[0])) != 0) {
 		setf(reason, reasonsz, "cannot build the user store path");
 		return VIVO_R_INTERNAL;
 	}
 	if (vivo_priv_drop(&priv, &pw) != 0) {
 		setf(reason, reasonsz, "cannot switch to %s to read %s", user,
-		    en->usr_path);
+		    en->path[VIVO_ST_USER]);
 		return VIVO_R_INTERNAL;
 	}
-	r = vivo_store_load(en->usr_path, pw.pw_uid, &en->usr, reason, reasonsz);
+	r = vivo_store_load(en->path[VIVO_ST_USER], pw.pw_uid,
+	    &en->st[VIVO_ST_USER], reason, reasonsz);
 	vivo_priv_regain(&priv);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	if (r != 0 && r != VIVO_FILE_ENOENT)
@@ -132,7 +191,8 @@ count_usable(const struct vivo_store *s, unsigned methods)
 /* Where an entry lives, to write its new state back. */
 struct found {
 	const struct vivo_entry *e;
-	int user_store; /* 0: system store, 1: user store */
+	int store; /* enum vivo_store_kind it came from */
+	int clone;      /* a u2f counter went backwards: end the request */
 };
 
 /* Check the chip's UID against every usable uid entry (all of them, so
@@ -141,7 +201,6 @@ static int
 try_uid(struct vivo_auth *a, const struct vivo_enrollments *en,
     const struct vivo_transport *t, struct found *f)
 {
-	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
 	uint8_t uid[VIVO_UID_MAX];
 	size_t uidlen = 0;
 	int r;
@@ -156,14 +215,14 @@ try_uid(struct vivo_auth *a, const struct vivo_enrollments *en,
 		    "report a usable UID");
 		return 0;
 	}
-	for (int s = 0; s < 2; s++) {
-		for (size_t i = 0; i < stores[s]->n; i++) {
-			const struct vivo_entry *e = &stores[s]->e[i];
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
 			if (e->method != VIVO_M_UID)
 				continue;
 			if (vivo_uid_match(uid, uidlen, &e->uid) == 1 && f->e == NULL) {
 				f->e = e;
-				f->user_store = s;
+				f->store = s;
 			}
 		}
 	}
@@ -263,16 +322,18 @@ commit(struct vivo_auth *a, const struct vivo_enrollments *en,
 	char pwbuf[4096];
 	int r;
 
-	if (!f->user_store)
-		return vivo_store_update(en->sys_path, geteuid(), 0644,
-		    f->e->label, fn, arg, a->reason, sizeof(a->reason));
+	if (f->store != VIVO_ST_USER)
+		return vivo_store_update(en->path[f->store], geteuid(),
+		    f->store == VIVO_ST_PUBLIC ? 0644 : 0600, f->e->label, fn, arg,
+		    a->reason, sizeof(a->reason));
 	if (vivo_getpw(a->user, &pw, pwbuf, sizeof(pwbuf)) != 0 ||
 	    vivo_priv_drop(&priv, &pw) != 0) {
 		setf(a->reason, sizeof(a->reason), "cannot switch to %s to write "
-		    "%s", a->user, en->usr_path);
+		    "%s", a->user, en->path[VIVO_ST_USER]);
 		return VIVO_R_INTERNAL;
 	}
-	r = vivo_store_update(en->usr_path, pw.pw_uid, 0600, f->e->label, fn,
+	r = vivo_store_update(en->path[VIVO_ST_USER], pw.pw_uid, 0600,
+	    f->e->label, fn,
 	    arg, a->reason, sizeof(a->reason));
 	vivo_priv_regain(&priv);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
@@ -311,9 +372,9 @@ store_writable(const struct vivo_enrollments *en, const struct found *f)
 {
 	struct stat st;
 
-	if (f->user_store || geteuid() == 0)
+	if (f->store == VIVO_ST_USER || geteuid() == 0)
 		return 1;
-	return stat(en->sys_path, &st) == 0 && st.st_uid == geteuid();
+	return stat(en->path[f->store], &st) == 0 && st.st_uid == geteuid();
 }
 
 /* FIDO U2F against every usable u2f entry registered for this host's
@@ -322,7 +383,6 @@ static int
 try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
     const struct vivo_transport *t, struct found *f, uint32_t *result)
 {
-	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
 	uint8_t app[VIVO_U2F_PARAM_LEN], chal[VIVO_U2F_PARAM_LEN];
 	struct vivo_u2f_auth resp;
 	int r, selected = 0;
@@ -330,9 +390,9 @@ try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
 	if (!(a->cfg->methods & VIVO_M_U2F) ||
 	    vivo_u2f_app_param(a->cfg->appid, app) != 0)
 		return 0;
-	for (int s = 0; s < 2; s++) {
-		for (size_t i = 0; i < stores[s]->n; i++) {
-			const struct vivo_entry *e = &stores[s]->e[i];
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
 			if (e->method != VIVO_M_U2F)
 				continue;
 			if (strcmp(e->u2f.appid, a->cfg->appid) != 0) {
@@ -374,20 +434,32 @@ try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
 				continue;
 			}
 			if (a->cfg->check_counter && resp.counter <= e->u2f.counter) {
+				/* the signature is the implant's own: a second chip
+				 * with its key, or a recorded answer. End the request
+				 * here, whatever else this tap could prove. */
 				setf(a->reason, sizeof(a->reason), "implant \"%s\": "
-				    "counter %u is not above the stored %u (a clone, or "
-				    "a replay)", e->label, resp.counter, e->u2f.counter);
-				continue;
+				    "counter %u is not above the stored %u: the implant "
+				    "may have been cloned (or a reply replayed)", e->label,
+				    resp.counter, e->u2f.counter);
+				vivo_warn("user=%s %s", a->user, a->reason);
+				setf(a->text, sizeof(a->text), "This implant's signature "
+				    "counter went backwards: it may have been cloned. "
+				    "Refused.");
+				f->e = e;
+				f->store = s;
+				f->clone = 1;
+				*result = VIVO_R_AUTH_FAILED;
+				return 0;
 			}
 			f->e = e;
-			f->user_store = s;
+			f->store = s;
 			if (!a->cfg->check_counter)
 				*result = VIVO_R_OK;
 			else if (!store_writable(en, f)) {
 				vivo_info("implant \"%s\": counter %u checked, but this "
 				    "caller cannot write %s to advance it; the next "
 				    "authentication as root will", e->label, resp.counter,
-				    en->sys_path);
+				    en->path[f->store]);
 				*result = VIVO_R_OK;
 			} else {
 				struct u2f_bump_arg b = { &e->u2f, resp.counter };
@@ -405,16 +477,15 @@ static int
 try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
     const struct vivo_transport *t, struct found *f, uint32_t *result)
 {
-	const struct vivo_store *stores[2] = { &en->sys, &en->usr };
 	uint8_t status[VIVO_HMAC_STATUS_LEN], resp[VIVO_HMAC_RESP_LEN];
 	uint8_t key[VIVO_HMAC_KEY_LEN];
 	int r, selected = 0;
 
 	if (!(a->cfg->methods & VIVO_M_HMAC))
 		return 0;
-	for (int s = 0; s < 2; s++) {
-		for (size_t i = 0; i < stores[s]->n; i++) {
-			const struct vivo_entry *e = &stores[s]->e[i];
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
 			if (e->method != VIVO_M_HMAC)
 				continue;
 			if (!selected) {
@@ -449,7 +520,7 @@ try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
 			{
 				struct hmac_roll_arg h = { a->user, &e->hmac, key };
 				f->e = e;
-				f->user_store = s;
+				f->store = s;
 				*result = (uint32_t)commit(a, en, f, hmac_roll_fn, &h);
 			}
 			OPENSSL_cleanse(key, sizeof(key));
@@ -465,7 +536,7 @@ static int
 check_chip(struct vivo_auth *a, const struct vivo_enrollments *en,
     const struct vivo_transport *t)
 {
-	struct found f = { NULL, 0 };
+	struct found f = { NULL, 0, 0 };
 	uint32_t result = VIVO_R_AUTH_FAILED;
 
 	if (try_u2f(a, en, t, &f, &result) == RETRY)
@@ -482,6 +553,8 @@ check_chip(struct vivo_auth *a, const struct vivo_enrollments *en,
 		    "%s.", a->user);
 		return VIVO_R_AUTH_FAILED;
 	}
+	if (f.clone)
+		return VIVO_R_AUTH_FAILED; /* reason and text are set */
 	if (f.e->method == VIVO_M_UID)
 		result = VIVO_R_OK; /* the UID hash just matched */
 	if (result == VIVO_R_OK) {
@@ -531,12 +604,48 @@ ready_bridge(void *arg, size_t nreaders)
 	warm_crypto();
 }
 
+/*
+ * The one-request rule (tapreg.h): 1 if this tap on `reader` must not be
+ * used, with the result, reason and text set; 0 if it is ours alone.
+ */
+static int
+contested(struct vivo_auth *a, vivo_tapreg_t *reg, const char *reader,
+    int64_t tap_ms)
+{
+	char other[1024];
+	int st = vivo_tapreg_check(reg, reader, tap_ms, other, sizeof(other));
+
+	if (st == VIVO_TAPREG_FREE)
+		return 0;
+	a->result = VIVO_R_UNAVAILABLE;
+	if (st != VIVO_TAPREG_CONTESTED) {
+		setf(a->reason, sizeof(a->reason), "cannot tell whether another "
+		    "request waits for this tap: refused");
+		setf(a->text, sizeof(a->text), "Implant login unavailable.");
+		return 1;
+	}
+	vivo_warn("tap on reader \"%s\" refused for \"%s\" (user %s, %s): "
+	    "another request waits for a tap there too: %s", reader,
+	    a->id.service, a->user, a->id.tty[0] ? a->id.tty : "no terminal",
+	    other);
+	setf(a->reason, sizeof(a->reason), "tap refused: another request waits "
+	    "for a tap on the same reader: %s", other);
+	setf(a->text, sizeof(a->text), "Not accepted: another request is "
+	    "waiting for a tap on this reader too: %s. If you did not start it, "
+	    "someone may be trying to use your implant. Use your password, or "
+	    "tap again when only one request waits.", other);
+	return 1;
+}
+
 void
 vivo_authenticate(struct vivo_auth *a)
 {
 	const struct vivo_config *c = a->cfg;
 	struct vivo_enrollments *en = NULL;
 	vivo_pcsc_t *pcsc = NULL;
+	vivo_tapreg_t *reg = NULL;
+	size_t usable = 0, total = 0;
+	int64_t tap_ms;
 	int64_t deadline;
 	int r, told = 0;
 
@@ -559,18 +668,32 @@ vivo_authenticate(struct vivo_auth *a)
 		setf(a->reason, sizeof(a->reason), "out of memory");
 		goto out;
 	}
-	r = vivo_enrollments_load(c, a->user, en, a->reason, sizeof(a->reason));
+	r = vivo_enrollments_load(c, a->user, VIVO_EN_REQUEST, en, a->reason,
+	    sizeof(a->reason));
 	if (r != VIVO_R_OK) {
 		a->result = (uint32_t)r;
 		goto out;
 	}
-	if (count_usable(&en->sys, c->methods) + count_usable(&en->usr,
-	    c->methods) == 0) {
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		usable += count_usable(&en->st[s], c->methods);
+		total += en->st[s].n;
+	}
+	if (usable == 0 && en->protected_unreadable) {
+		/* not "not enrolled": this caller may not look */
+		a->result = VIVO_R_UNAVAILABLE;
+		setf(a->reason, sizeof(a->reason), "the enrollments of %s that "
+		    "this caller (uid %u) may use allow no method of the config; "
+		    "%s is root's alone (a screen locker uses public u2f entries "
+		    "and the user store)", a->user, (unsigned)geteuid(),
+		    en->path[VIVO_ST_SYSTEM]);
+		goto out;
+	}
+	if (usable == 0) {
 		a->result = VIVO_R_NO_ENROLLMENT;
-		if (en->sys.n + en->usr.n > 0)
+		if (total > 0)
 			setf(a->reason, sizeof(a->reason), "user %s has %zu "
 			    "enrollment(s), none with a method the config allows",
-			    a->user, en->sys.n + en->usr.n);
+			    a->user, total);
 		else
 			setf(a->reason, sizeof(a->reason), "user %s has no enrollment",
 			    a->user);
@@ -578,6 +701,15 @@ vivo_authenticate(struct vivo_auth *a)
 	}
 
 	deadline = vivo_now_ms() + (int64_t)a->timeout * 1000;
+	/* registered before the first look at the readers: a chip there now
+	 * is stale for us, and any other request sees us from here on */
+	if (vivo_tapreg_join(&reg, VIVO_TAPREG_DIR, &a->id, c, a->reason,
+	    sizeof(a->reason)) != 0) {
+		a->result = VIVO_R_UNAVAILABLE;
+		setf(a->text, sizeof(a->text), "Implant login unavailable: this "
+		    "request cannot be registered (see the system log).");
+		goto out;
+	}
 	if ((r = vivo_pcsc_new(&pcsc, c)) != 0) {
 		a->result = r == VIVO_PCSC_ENOSERVICE ? VIVO_R_UNAVAILABLE :
 		    VIVO_R_INTERNAL;
@@ -607,6 +739,9 @@ vivo_authenticate(struct vivo_auth *a)
 				    "unavailable: %s.", vivo_pcsc_strerr(r));
 			goto out;
 		}
+		tap_ms = vivo_tapreg_now();
+		if (contested(a, reg, reader, tap_ms))
+			goto out;
 		if (vivo_pcsc_connect(pcsc, reader, &t, atr, &atrlen) != 0) {
 			vivo_dbg("%s: could not connect to the chip; waiting for "
 			    "another tap", __func__);
@@ -621,10 +756,17 @@ vivo_authenticate(struct vivo_auth *a)
 			continue;
 		}
 		a->result = (uint32_t)r;
+		/* once more before success: a request that saw the same tap
+		 * after us may have found it contested meanwhile */
+		if (a->result == VIVO_R_OK && contested(a, reg, reader, tap_ms)) {
+			a->method = NULL;
+			a->label[0] = '\0';
+		}
 		goto out;
 	}
 out:
 	vivo_pcsc_free(&pcsc);
+	vivo_tapreg_leave(&reg);
 	if (en != NULL) {
 		explicit_bzero(en, sizeof(*en));
 		free(en);

@@ -8,26 +8,40 @@
 #include "config.h"
 #include "proto.h"
 #include "store.h"
+#include "tapreg.h"
 
 #include <pwd.h>
 
-/* Both stores of one user, as loaded. */
+/* The stores of one user, as loaded (store.h says what lives where). */
+enum vivo_store_kind {
+	VIVO_ST_SYSTEM = 0, /* <store>/<user>, root only */
+	VIVO_ST_PUBLIC = 1, /* <store>/.public/<user>, public data */
+	VIVO_ST_USER = 2,   /* ~/.config/pam_vivo/implants */
+	VIVO_ST_N
+};
 struct vivo_enrollments {
-	struct vivo_store sys;        /* <store>/<user> */
-	struct vivo_store usr;        /* ~/.config/pam_vivo/implants */
-	char sys_path[VIVO_PATH_MAX];
-	char usr_path[VIVO_PATH_MAX]; /* "" when user_store is off */
+	struct vivo_store st[VIVO_ST_N];
+	char path[VIVO_ST_N][VIVO_PATH_MAX]; /* "" when not read */
+	int protected_unreadable; /* <store>/<user> exists, and this caller
+	                             (not root) may not read it, by design */
 };
 
+/* vivo_enrollments_load: what the caller is doing. */
+#define VIVO_EN_REQUEST 0 /* an authentication: the user store counts only
+                             when it runs as that user */
+#define VIVO_EN_LIST 1    /* listing: show the user store too */
+
 /*
- * Load the user's enrollments from the system store and, when the config
- * enables it, the user store (read with the user's credentials). A missing
- * file is an empty store. Returns VIVO_R_OK, VIVO_R_UNSAFE (unsafe,
- * unreadable or corrupt: never read as "no enrollment") or
- * VIVO_R_INTERNAL, with `reason`.
+ * Load the user's enrollments: the system store (migrating a file of the
+ * old layout first, when root), its public part and, when the config
+ * enables it and `mode` allows, the user store (read with the user's
+ * credentials). A caller that is not root uses only public entries of the
+ * system store. A missing file is an empty store. Returns VIVO_R_OK,
+ * VIVO_R_UNSAFE (unsafe, unreadable or corrupt: never read as "no
+ * enrollment") or VIVO_R_INTERNAL, with `reason`.
  */
 int vivo_enrollments_load(const struct vivo_config *c, const char *user,
-    struct vivo_enrollments *en, char *reason, size_t reasonsz);
+    int mode, struct vivo_enrollments *en, char *reason, size_t reasonsz);
 
 /* Temporarily take the user's identity (a no-op unless we are root). */
 struct vivo_priv {
@@ -49,6 +63,7 @@ struct vivo_auth {
 	const char *user;
 	unsigned timeout; /* seconds to wait for a tap */
 	int remote;       /* PAM_RHOST was set */
+	struct vivo_waiter id; /* who asks (the one-request rule) */
 	/* called once when the helper is ready for the tap */
 	void (*on_wait)(void *arg, unsigned timeout, size_t nreaders);
 	void *arg;

@@ -16,6 +16,7 @@ void vivo_log(int prio, const char *fmt, ...)
 
 #define vivo_err(...) vivo_log(LOG_ERR, __VA_ARGS__)
 #define vivo_warn(...) vivo_log(LOG_WARNING, __VA_ARGS__)
+#define vivo_notice(...) vivo_log(LOG_NOTICE, __VA_ARGS__)
 #define vivo_info(...) vivo_log(LOG_INFO, __VA_ARGS__)
 #define vivo_dbg(...) vivo_log(LOG_DEBUG, __VA_ARGS__)
 

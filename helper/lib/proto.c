@@ -17,7 +17,8 @@ static const struct {
 } rules[] = {
 	{ VIVO_MSG_AUTH,
 	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG | 1u << VIVO_TAG_TIMEOUT |
-		1u << VIVO_TAG_FLAGS,
+		1u << VIVO_TAG_FLAGS | 1u << VIVO_TAG_SERVICE |
+		1u << VIVO_TAG_TTY | 1u << VIVO_TAG_RUSER,
 	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG | 1u << VIVO_TAG_TIMEOUT |
 		1u << VIVO_TAG_FLAGS },
 	{ VIVO_MSG_WAIT, 1u << VIVO_TAG_TIMEOUT | 1u << VIVO_TAG_TEXT,
@@ -52,6 +53,9 @@ str_field(struct vivo_msg *m, unsigned tag, size_t *cap)
 	case VIVO_TAG_REASON: *cap = sizeof(m->reason); return m->reason;
 	case VIVO_TAG_LABEL: *cap = sizeof(m->label); return m->label;
 	case VIVO_TAG_METHOD: *cap = sizeof(m->method); return m->method;
+	case VIVO_TAG_SERVICE: *cap = sizeof(m->service); return m->service;
+	case VIVO_TAG_TTY: *cap = sizeof(m->tty); return m->tty;
+	case VIVO_TAG_RUSER: *cap = sizeof(m->ruser); return m->ruser;
 	default: return NULL;
 	}
 }

@@ -35,6 +35,11 @@ enum vivo_tag {
 	VIVO_TAG_REASON = 7,  /* string: for the log */
 	VIVO_TAG_LABEL = 8,   /* string: implant label (RESULT, on success) */
 	VIVO_TAG_METHOD = 9,  /* string: method name (RESULT, on success) */
+	/* AUTH, optional: who asks, from the PAM items, so that a person
+	 * seeing two requests wait for one tap can tell which is which */
+	VIVO_TAG_SERVICE = 10, /* string: PAM_SERVICE */
+	VIVO_TAG_TTY = 11,     /* string: PAM_TTY */
+	VIVO_TAG_RUSER = 12,   /* string: PAM_RUSER */
 };
 
 #define VIVO_FLAG_DEBUG 0x1u  /* log the helper's steps */
@@ -71,6 +76,9 @@ struct vivo_msg {
 	char reason[VIVO_TEXT_MAX];
 	char label[VIVO_TEXT_MAX];
 	char method[32];
+	char service[64];
+	char tty[64];
+	char ruser[64];
 };
 
 /* Encode `m` (its `present` bits say which fields) into buf, with the

@@ -3,8 +3,12 @@
  */
 #include "store.h"
 #include "file.h"
+#include "proto.h"
 
 #include <libconfig.h>
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +425,22 @@ vivo_store_system_path(const struct vivo_config *c, const char *user,
 }
 
 int
+vivo_store_public_path(const struct vivo_config *c, const char *user,
+    char *out, size_t outsz)
+{
+	if (!vivo_user_valid(user))
+		return -1;
+	return snprintf(out, outsz, "%s/%s/%s", c->store, VIVO_STORE_PUBLIC_DIR,
+	    user) < (int)outsz ? 0 : -1;
+}
+
+int
+vivo_method_is_public(unsigned m)
+{
+	return m == VIVO_M_U2F;
+}
+
+int
 vivo_store_user_path(const char *home, char *out, size_t outsz)
 {
 	if (home == NULL || home[0] != '/')
@@ -479,4 +499,118 @@ vivo_store_now(char out[32])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Entry of `s` with e's label that is the same u2f registration. */
+static int
+same_u2f(const struct vivo_store *s, const struct vivo_entry *e)
+{
+	int i = vivo_store_find(s, e->label);
+
+	return i >= 0 && s->e[i].method == VIVO_M_U2F &&
+	    s->e[i].u2f.khlen == e->u2f.khlen &&
+	    memcmp(s->e[i].u2f.kh, e->u2f.kh, e->u2f.khlen) == 0 &&
+	    memcmp(s->e[i].u2f.pub, e->u2f.pub, sizeof(e->u2f.pub)) == 0;
+}
+
+void
+vivo_store_drop_duplicates(struct vivo_store *sys, const struct vivo_store *pub)
+{
+	size_t i = 0;
+
+	while (i < sys->n) {
+		if (vivo_method_is_public(sys->e[i].method) &&
+		    same_u2f(pub, &sys->e[i]))
+			(void)vivo_store_remove(sys, sys->e[i].label);
+		else
+			i++;
+	}
+}
+
+int
+vivo_store_migrate(const struct vivo_config *c, const char *user, char *err,
+    size_t errlen)
+{
+	struct vivo_store *sys = NULL, *pub = NULL;
+	char sys_path[VIVO_PATH_MAX], pub_path[VIVO_PATH_MAX], sub[512];
+	struct stat st;
+	int lock = -1, plock = -1, r, ok = -1, moved = 0;
+
+	if (vivo_store_system_path(c, user, sys_path, sizeof(sys_path)) != 0 ||
+	    vivo_store_public_path(c, user, pub_path, sizeof(pub_path)) != 0) {
+		snprintf(err, errlen, "store path too long");
+		return -1;
+	}
+	/* the common case, without a lock: nothing to do. Only a regular
+	 * file readable by others is of the old layout; one that is unsafe
+	 * (a symlink, writable by others) is left for the load to refuse. */
+	if (lstat(sys_path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 044) == 0 || (st.st_mode & 022) != 0)
+		return 0;
+	if ((sys = calloc(1, sizeof(*sys))) == NULL ||
+	    (pub = calloc(1, sizeof(*pub))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((lock = vivo_file_lock_dir(sys_path)) < 0 ||
+	    vivo_file_mkparents(pub_path, 0755) != 0 ||
+	    (plock = vivo_file_lock_dir(pub_path)) < 0) {
+		snprintf(err, errlen, "cannot lock %s: %s", sys_path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = vivo_store_load(sys_path, 0, sys, sub, sizeof(sub))) != 0) {
+		ok = r == VIVO_FILE_ENOENT ? 0 : -1; /* gone meanwhile */
+		snprintf(err, errlen, "%s", sub);
+		goto out;
+	}
+	r = vivo_store_load(pub_path, 0, pub, sub, sizeof(sub));
+	if (r != 0 && r != VIVO_FILE_ENOENT) {
+		snprintf(err, errlen, "%s", sub);
+		goto out;
+	}
+	/* public entries first move to the public file (written first: a
+	 * crash in between leaves them in both, which readers and the next
+	 * migration recognise), then the protected file is rewritten 0600 */
+	for (size_t i = 0; i < sys->n; i++) {
+		const struct vivo_entry *e = &sys->e[i];
+		if (!vivo_method_is_public(e->method) || same_u2f(pub, e))
+			continue;
+		if (vivo_store_find(pub, e->label) >= 0 ||
+		    vivo_store_add(pub, e) != 0) {
+			snprintf(err, errlen, "cannot move implant \"%s\" to %s: "
+			    "the label is taken or the file is full; it stays in "
+			    "%s", e->label, pub_path, sys_path);
+			continue; /* it stays where it is, protected */
+		}
+		moved = 1;
+	}
+	if (moved) {
+		vivo_file_clean_stale(pub_path);
+		if (vivo_store_save(pub_path, pub, 0644) != 0) {
+			snprintf(err, errlen, "cannot write %s: %s", pub_path,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	vivo_store_drop_duplicates(sys, pub);
+	vivo_file_clean_stale(sys_path);
+	if (vivo_store_save(sys_path, sys, 0600) != 0) {
+		snprintf(err, errlen, "cannot rewrite %s: %s", sys_path,
+		    strerror(errno));
+		goto out;
+	}
+	ok = 1;
+out:
+	vivo_file_unlock(plock);
+	vivo_file_unlock(lock);
+	if (sys != NULL) {
+		explicit_bzero(sys, sizeof(*sys));
+		free(sys);
+	}
+	if (pub != NULL) {
+		explicit_bzero(pub, sizeof(*pub));
+		free(pub);
+	}
+	return ok;
 }

@@ -60,10 +60,43 @@ int vivo_store_add(struct vivo_store *s, const struct vivo_entry *e);
 /* Remove by label. 0 / -1 (not found). */
 int vivo_store_remove(struct vivo_store *s, const char *label);
 
-/* <store>/<user> and <home>/.config/pam_vivo/implants. 0 / -1. */
+/*
+ * Where a user's enrollments live (docs/enrollment-format.md):
+ * - <store>/<user>: root-owned, 0600. Everything that helps to answer or
+ *   guess a challenge (hmac states, UID hashes) lives only here.
+ * - <store>/.public/<user>: root-owned, 0644. Public data only (u2f key
+ *   handles, public keys, counters), so that a screen locker running as
+ *   the user can use them. ".public" cannot be a user's file: user names
+ *   never start with '.'.
+ * - <home>/.config/pam_vivo/implants: the user's own, 0600; honoured only
+ *   for requests that run as that user.
+ * 0 / -1.
+ */
+#define VIVO_STORE_PUBLIC_DIR ".public"
 int vivo_store_system_path(const struct vivo_config *c, const char *user,
     char *out, size_t outsz);
+int vivo_store_public_path(const struct vivo_config *c, const char *user,
+    char *out, size_t outsz);
 int vivo_store_user_path(const char *home, char *out, size_t outsz);
+
+/* 1 if entries of method m hold only public data (may be world-readable). */
+int vivo_method_is_public(unsigned m);
+
+/* Remove from `sys` the public entries that `pub` holds too (what a
+ * migration interrupted between its two writes leaves). */
+void vivo_store_drop_duplicates(struct vivo_store *sys,
+    const struct vivo_store *pub);
+
+/*
+ * Bring <store>/<user> of the layout before 0.2 (one file, 0644) to the
+ * current one (as root, under both locks): public entries move to
+ * <store>/.public/<user> (written first), then <store>/<user> is rewritten
+ * 0600. Nothing is lost at any point: a crash leaves an entry in both
+ * files at worst. 0 nothing to do, 1 migrated, -1 with err (the files are
+ * as they were, or public entries are in both).
+ */
+int vivo_store_migrate(const struct vivo_config *c, const char *user,
+    char *err, size_t errlen);
 
 /*
  * Read and parse the store at `path` (owner: root or `owner`). Returns 0,

@@ -293,6 +293,17 @@ class Harness:
         return ["setpriv", f"--reuid={user}", f"--regid={user}",
                 "--init-groups", "--"]
 
+    def pam_args(self, user, service="vivo", rhost=None, on_info=None,
+                 conv="ok", as_user=None, tty=None, ruser=None):
+        args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
+                                    "--service", service, "--user", user,
+                                    "--conv", conv]
+        for opt, v in (("--rhost", rhost), ("--tty", tty), ("--ruser", ruser),
+                       ("--on-info", on_info)):
+            if v is not None:
+                args += [opt, v]
+        return args
+
     def pam(self, user, service="vivo", rhost=None, on_info=None, conv="ok",
             as_user=None, env=None, timeout=60):
         args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
@@ -334,8 +345,10 @@ class Harness:
         self.clear_readers()
         return p.returncode, head + out, err
 
-    def store_path(self, user):
-        return f"{ROOT}/store/{user}"
+    def store_path(self, user, public=False):
+        """The protected file (hmac, uid), or with public=True the public
+        part of the system store (u2f)."""
+        return f"{ROOT}/store/.public/{user}" if public else f"{ROOT}/store/{user}"
 
     def reset_store(self):
         shutil.rmtree(f"{ROOT}/store")
@@ -349,6 +362,8 @@ class Harness:
 
 
 class PamResult:
+    """pamdrive's outcome; `proc` needs .stdout and .stderr (text)."""
+
     def __init__(self, proc, log):
         self.stdout = proc.stdout
         self.stderr = proc.stderr

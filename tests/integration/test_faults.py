@@ -56,9 +56,12 @@ def setup(h):
         enroll_tap(h, user="alice", uid=NTAG, label="ntag")
         os.makedirs(BASE)
         shutil.copy2(h.store_path("alice"), f"{BASE}/alice")
+        shutil.copy2(h.store_path("alice", public=True), f"{BASE}/alice.public")
         shutil.copy2(U2F_STATE, f"{BASE}/u2f.json")
     h.reset_store()
     shutil.copy2(f"{BASE}/alice", h.store_path("alice"))
+    os.makedirs(os.path.dirname(h.store_path("alice", public=True)))
+    shutil.copy2(f"{BASE}/alice.public", h.store_path("alice", public=True))
     shutil.copy2(f"{BASE}/u2f.json", U2F_STATE)
     write_config(h)
 
@@ -308,7 +311,7 @@ def test_fault_39_conversation_error_with_enrolled_chip(h):
 
 
 # ---- enrollment files -------------------------------------------------
-def _write_store(text, mode=0o644):
+def _write_store(text, mode=0o600):
     def prep(h):
         with open(h.store_path("alice"), "wb") as f:
             f.write(text if isinstance(text, bytes) else text.encode())
@@ -342,7 +345,7 @@ def test_fault_44_enrollment_label_not_utf8(h):
 
 
 def test_fault_45_enrollment_duplicate_labels(h):
-    text = open(f"{BASE}/alice").read().replace('"ntag"', '"apex-u2f"')
+    text = open(f"{BASE}/alice").read().replace('"ntag"', '"apex-hmac"')
     run_case(h, "PAM_AUTH_ERR", apex(), prepare=_write_store(text))
 
 
@@ -362,9 +365,20 @@ def test_fault_47_enrollment_group_writable(h):
 
 
 def test_fault_48_enrollment_unreadable_is_not_missing(h):
-    """CVE-2020-24612 class: EACCES with nouserok is not 'not enrolled'"""
+    """CVE-2020-24612 class: EACCES with nouserok is not 'not enrolled'.
+    The public part is meant to be readable by everyone: a caller that
+    cannot read it is refused."""
     run_case(h, "PAM_AUTH_ERR", as_user="alice",
-             prepare=lambda h: os.chmod(h.store_path("alice"), 0o600))
+             prepare=lambda h: os.chmod(h.store_path("alice", public=True),
+                                        0o600))
+
+
+def test_fault_48b_protected_part_unreadable_by_design_is_not_missing(h):
+    """A screen locker (running as alice) may not read the protected
+    file, by design: with nothing else usable that is 'unavailable' (the
+    password still works), never 'not enrolled' (PAM_IGNORE)."""
+    run_case(h, "PAM_AUTHINFO_UNAVAIL", as_user="alice",
+             prepare=lambda h: os.unlink(h.store_path("alice", public=True)))
 
 
 def test_fault_49_not_enrolled_is_the_only_ignore(h):
@@ -455,3 +469,15 @@ def test_fault_62_without_pidfds_a_lingering_helper_is_killed(h):
     r = run_case(h, "PAM_SYSTEM_ERR", helper_mode="ok-then-hang", env=env)
     check(os.path.exists(mark), "the module asked for a pidfd and was refused")
     check(any("did not exit cleanly" in l for l in r.log), "logged", r.log)
+
+
+# ---- the shared machine ----------------------------------------------
+def test_fault_63_u2f_clone_signal_ends_the_request(h):
+    """A u2f counter that did not grow (a clone, or a replay) ends the
+    request: the same tap is not then accepted through the same chip's
+    hmac entry, which would verify (shared-machine finding 5)."""
+    r = run_case(h, "PAM_AUTH_ERR", apex("--fault", "u2f-counter-stuck"))
+    check(any("cloned" in l and "apex-u2f" in l for l in r.log),
+          "a warning says the implant may have been cloned", r.log)
+    check(any("cloned" in e for e in r.errors),
+          "and the person is told", r)

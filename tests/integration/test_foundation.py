@@ -234,11 +234,21 @@ def test_08d_enrollment_owned_by_another_user_is_auth_err(h):
 
 def test_08e_unreadable_enrollment_is_not_missing(h):
     """EACCES is not ENOENT: even with nouserok, an unreadable store must
-    not be taken as 'not enrolled' (CVE-2020-24612 class)."""
+    not be taken as 'not enrolled' (CVE-2020-24612 class). The protected
+    file is root's alone by design: a caller running as the user gets
+    'unavailable' (the password still works); the public part is meant to
+    be readable: EACCES there is an unsafe store."""
     enroll_tap(h, user="alice")
-    os.chmod(h.store_path("alice"), 0o600)
     h.service(args="nouserok")
     os.chmod(h.config(), 0o644)
+    r = h.pam("alice", as_user="alice")
+    check(r.code == "PAM_AUTHINFO_UNAVAIL", "protected file: unavailable", r)
+    check(any("root's alone" in l for l in r.log), "logged", r.log)
+    pub = h.store_path("alice", public=True)
+    os.makedirs(os.path.dirname(pub), exist_ok=True)
+    with open(pub, "w") as f:
+        f.write("version = 1;\nimplants = ();\n")
+    os.chmod(pub, 0o600)
     r = h.pam("alice", as_user="alice")
     check(r.code == "PAM_AUTH_ERR", "EACCES must be AUTH_ERR", r)
     check(any("permission denied" in l for l in r.log), "logged", r.log)
@@ -390,26 +400,42 @@ def test_11_screen_locker_user_store(h):
     check(r.code == "PAM_AUTHINFO_UNAVAIL", "screen locker, no tap", r)
 
 
-def test_11b_root_reads_user_store_as_the_user(h):
-    """As root (login, sudo) the user store is read after dropping to the
-    user: a file only root could read is refused."""
+def test_11b_root_run_request_ignores_the_user_store(h):
+    """Shared-machine finding 4: whatever runs as alice can write her user
+    store, so a root-run request (sudo, su, login) ignores it and says so
+    in the debug log; a request running as alice (the screen locker)
+    still uses it, and a root-only file in her home is refused there."""
     h.config(user_store="true")
+    h.service(args="debug")
     enroll_tap(h, as_user="alice")
     r, _ = pam_tap(h)
-    check(r.code == "PAM_SUCCESS", "root reads alice's user store", r)
+    check(r.code == "PAM_USER_UNKNOWN", "root-run: alice's own file opens "
+          "nothing", r)
+    check(any("user store of alice ignored" in l for l in r.log),
+          "the debug log says why", r.log)
+    r, _ = pam_tap(h, as_user="alice")
+    check(r.code == "PAM_SUCCESS", "the screen locker uses it", r)
     path = f"{ROOT}/home/alice/.config/pam_vivo/implants"
     os.chown(path, 0, 0)
     os.chmod(path, 0o600)
-    r, _ = pam_tap(h)
+    r, _ = pam_tap(h, as_user="alice")
     check(r.code == "PAM_AUTH_ERR", "root-only file in a home is unreadable "
           "to the user, so refused", r)
 
 
-def test_11c_screen_locker_system_store(h):
-    """The system store (root-owned, 0644) works for a non-root caller."""
+def test_11c_screen_locker_and_the_protected_store(h):
+    """A uid enrollment lives in the protected file, root's alone (0600):
+    root-run requests use it; a screen locker running as alice may not
+    read it and answers 'unavailable' (the password still works), never
+    'not enrolled'. Public u2f entries: test_u2f_07."""
     enroll_tap(h, user="alice")
+    st = os.stat(h.store_path("alice"))
+    check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o600, "root's, 0600",
+          oct(st.st_mode))
+    r, _ = pam_tap(h)
+    check(r.code == "PAM_SUCCESS", "root-run request", r)
     r, _ = pam_tap(h, as_user="alice")
-    check(r.code == "PAM_SUCCESS", "screen locker reads the system store", r)
+    check(r.code == "PAM_AUTHINFO_UNAVAIL", "screen locker: unavailable", r)
 
 
 def test_11d_user_store_off_is_not_read(h):
@@ -491,7 +517,7 @@ def test_12f_enroll_for_another_user_needs_root(h):
 
 def test_12g_store_file_is_complete_after_each_write(h):
     """The store is replaced atomically: no temp files left behind, the
-    mode is 0644 and root owns it."""
+    mode is 0600 (it holds UID hashes) and root owns it."""
     enroll_tap(h, user="alice", label="a")
     enroll_tap(h, user="alice", label="b", uid=OTHER)
     names = sorted(os.listdir(f"{ROOT}/store"))
@@ -501,7 +527,7 @@ def test_12g_store_file_is_complete_after_each_write(h):
     check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o600,
           "the lock file is root's alone", oct(st.st_mode))
     st = os.stat(h.store_path("alice"))
-    check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o644, "owner/mode",
+    check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o600, "owner/mode",
           oct(st.st_mode))
 
 

@@ -59,7 +59,7 @@ def counter_of(path, label):
 def test_u2f_01_enroll_then_authenticate(h):
     rc, out, err = enroll_u2f(h, label="apex")
     check("Attestation certificate:" in out, "attestation subject shown", out)
-    path = h.store_path("alice")
+    path = h.store_path("alice", public=True)
     check(counter_of(path, "apex") == 0, "counter starts at 0")
     r, log = tap(h)
     check(r.code == "PAM_SUCCESS", "u2f authentication", r)
@@ -136,7 +136,7 @@ def test_u2f_04b_key_handle_of_another_appid_is_auth_err(h):
     with this host's appid: the chip refuses the key handle here."""
     h.config(methods='[ "u2f" ]', u2f='{ appid = "pam://other"; }')
     enroll_u2f(h, label="apex")
-    path = h.store_path("alice")
+    path = h.store_path("alice", public=True)
     text = open(path).read().replace("pam://other", APPID)
     with open(path, "w") as f:
         f.write(text)
@@ -151,9 +151,11 @@ def test_u2f_04c_one_enrollment_serves_hosts_sharing_an_appid(h):
     shared = 'u2f = { appid = "pam://example.org"; };'
     h.config(methods='[ "u2f" ]', u2f='{ appid = "pam://example.org"; }')
     enroll_u2f(h, label="apex")
-    copy = open(h.store_path("alice")).read()
+    copy = open(h.store_path("alice", public=True)).read()
     h.reset_store()
-    with open(h.store_path("alice"), "w") as f:   # "the other host"
+    # "the other host", where the copy lands where files of the old layout
+    # were: the first root-run use moves it to the public part
+    with open(h.store_path("alice"), "w") as f:
         f.write(copy)
     os.chmod(h.store_path("alice"), 0o644)
     r, _ = tap(h)
@@ -202,7 +204,7 @@ def test_u2f_06c_fido2_only_applet_gets_a_clear_message(h):
 # 7 ---------------------------------------------------------------------
 def test_u2f_07_screen_locker_reads_root_owned_system_store(h):
     enroll_u2f(h, label="apex")
-    path = h.store_path("alice")
+    path = h.store_path("alice", public=True)
     st = os.stat(path)
     check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o644, "root-owned, 0644")
     r, _ = tap(h, as_user="alice")

@@ -4,6 +4,7 @@
  * would, and report exactly what happened.
  *
  *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
+ *            [--tty TTY] [--ruser USER]
  *            [--on-info CMD] [--conv ok|fail|null] [--setcred] [--close-std]
  *
  * Prints every conversation message ("conv: info: ..." / "conv: error:
@@ -80,6 +81,7 @@ int
 main(int argc, char **argv)
 {
 	const char *confdir = NULL, *service = NULL, *user = NULL, *rhost = NULL;
+	const char *tty = NULL, *ruser = NULL;
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	struct timespec t0, t1;
@@ -104,6 +106,8 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--service") == 0) service = v;
 		else if (strcmp(argv[i], "--user") == 0) user = v;
 		else if (strcmp(argv[i], "--rhost") == 0) rhost = v;
+		else if (strcmp(argv[i], "--tty") == 0) tty = v;
+		else if (strcmp(argv[i], "--ruser") == 0) ruser = v;
 		else if (strcmp(argv[i], "--on-info") == 0) on_info = v;
 		else if (strcmp(argv[i], "--conv") == 0) conv_mode = v;
 		else {
@@ -114,7 +118,7 @@ main(int argc, char **argv)
 	}
 	if (confdir == NULL || service == NULL || user == NULL) {
 		fprintf(stderr, "usage: pamdrive --confdir DIR --service NAME "
-		    "--user USER [--rhost H] [--on-info CMD] [--conv ok|fail|null] "
+		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info CMD] [--conv ok|fail|null] "
 		    "[--setcred] [--close-std]\n");
 		return 100;
 	}
@@ -134,6 +138,10 @@ main(int argc, char **argv)
 	rc = pam_start_confdir(service, user, &pc, confdir, &pamh);
 	if (rc == PAM_SUCCESS && rhost != NULL)
 		rc = pam_set_item(pamh, PAM_RHOST, rhost);
+	if (rc == PAM_SUCCESS && tty != NULL)
+		rc = pam_set_item(pamh, PAM_TTY, tty);
+	if (rc == PAM_SUCCESS && ruser != NULL)
+		rc = pam_set_item(pamh, PAM_RUSER, ruser);
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(pamh, 0);
 	if (rc == PAM_SUCCESS && setcred)
