@@ -257,7 +257,7 @@ check_tap(vivo_tapreg_t *reg, vivo_pcsc_t *p, const char *reader)
 	    "nothing was changed");
 }
 
-/* Work on a tapped chip: 0 done, VIVO_CARD_ECOMM to wait for another tap;
+/* Work on a tapped chip: 0 done, VIVO_ERR_CARD_COMM to wait for another tap;
  * anything else dies with its own message. */
 typedef int (*chip_fn)(const struct vivo_transport *t, void *arg);
 
@@ -291,7 +291,7 @@ with_tapped_chip(const struct vivo_config *c, const char *what,
 			continue;
 		r = fn(&t, arg);
 		vivo_pcsc_disconnect(p);
-		if (r == VIVO_CARD_ECOMM) {
+		if (r == VIVO_ERR_CARD_COMM) {
 			printf("The chip was lost during the exchange: hold it still "
 			    "and try again...\n");
 			fflush(stdout);
@@ -314,7 +314,7 @@ read_uid_fn(const struct vivo_transport *t, void *arg)
 	struct uid_read *u = arg;
 	int r = vivo_uid_read(t, u->uid, &u->len);
 
-	if (r != 0 && r != VIVO_CARD_ECOMM)
+	if (r != 0 && r != VIVO_ERR_CARD_COMM)
 		die(1, "this chip did not report a UID (it answered GET DATA "
 		    "with an error)");
 	return r;
@@ -338,13 +338,13 @@ hmac_enroll_fn(const struct vivo_transport *t, void *arg)
 	int r;
 
 	if ((r = vivo_hmac_select(t, status)) != 0) {
-		if (r == VIVO_CARD_ECOMM)
+		if (r == VIVO_ERR_CARD_COMM)
 			return r;
 		die(1, "this chip has no HMAC-SHA1 challenge-response applet");
 	}
 	if (h->program) {
 		r = vivo_hmac_program(t, h->slot, h->key, noacc, status);
-		if (r == VIVO_CARD_ECOMM)
+		if (r == VIVO_ERR_CARD_COMM)
 			return r;
 		if (r != 0)
 			die(1, "the chip refused to program slot %u (is it protected "
@@ -357,7 +357,7 @@ hmac_enroll_fn(const struct vivo_transport *t, void *arg)
 	    vivo_hmac_sha1(h->key, chal, sizeof(chal), want) != 0)
 		die(1, "OpenSSL error");
 	r = vivo_hmac_challenge(t, h->slot, chal, sizeof(chal), resp);
-	if (r == VIVO_CARD_ECOMM)
+	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != 0)
 		die(1, "slot %u did not answer the challenge (not configured for "
@@ -459,12 +459,12 @@ lock_and_load(const struct vivo_config *cfg, const char *user,
 		die(1, "cannot lock the directory of %s: %s", second,
 		    strerror(errno));
 	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
-	if (r != 0 && r != VIVO_FILE_ENOENT)
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		die(1, "%s (nothing was changed)", err);
 	memset(labels, 0, sizeof(*labels));
 	if (t->other[0] != '\0') {
 		r = vivo_store_load(t->other, t->owner, labels, err, sizeof(err));
-		if (r != 0 && r != VIVO_FILE_ENOENT)
+		if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 			die(1, "%s (nothing was changed)", err);
 	}
 	return l;
@@ -483,7 +483,7 @@ save(const struct target *t, const struct vivo_store *s)
 	vivo_file_clean_stale(t->path); /* we hold the lock */
 	int r = vivo_store_save(t->path, s, t->file_mode);
 
-	if (r == VIVO_FILE_ENOTSYNCED)
+	if (r == VIVO_ERR_FILE_NOTSYNCED)
 		die(1, "%s was written, but its directory could not be synced to "
 		    "disk (%s): after a crash the previous version may be back",
 		    t->path, strerror(errno));
@@ -667,9 +667,9 @@ u2f_enroll_fn(const struct vivo_transport *t, void *arg)
 	int r;
 
 	if ((r = vivo_u2f_select(t)) != 0) {
-		if (r == VIVO_CARD_ECOMM)
+		if (r == VIVO_ERR_CARD_COMM)
 			return r;
-		if (r == VIVO_U2F_EFIDO2)
+		if (r == VIVO_ERR_U2F_FIDO2)
 			die(1, "this chip's FIDO applet speaks FIDO2 (CTAP2) only; "
 			    "u2f needs a U2F (CTAP1) applet");
 		die(1, "this chip has no FIDO U2F applet");
@@ -678,9 +678,9 @@ u2f_enroll_fn(const struct vivo_transport *t, void *arg)
 	    vivo_u2f_app_param(u->appid, app) != 0)
 		die(1, "OpenSSL error");
 	r = vivo_u2f_register(t, chal, app, &u->reg);
-	if (r == VIVO_CARD_ECOMM)
+	if (r == VIVO_ERR_CARD_COMM)
 		return r;
-	if (r == VIVO_CARD_EPROTO)
+	if (r == VIVO_ERR_CARD_PROTO)
 		die(1, "the registration reply is malformed, or its attestation "
 		    "signature does not verify; nothing was written");
 	if (r != 0)
@@ -992,7 +992,7 @@ probe_chip(vivo_pcsc_t *p, const char *reader)
 			    "cards)" : "");
 		have_uid = !vivo_uid_is_random(uid, uidlen);
 	} else
-		printf("  UID: not reported (%s)\n", r == VIVO_CARD_ECOMM ?
+		printf("  UID: not reported (%s)\n", r == VIVO_ERR_CARD_COMM ?
 		    "chip lost" : "GET DATA refused");
 	r = select_aid(&t, u2f_aid, sizeof(u2f_aid), data, sizeof(data), &dlen, &sw);
 	if (r == 0 && sw == 0x9000 && dlen == 6 && memcmp(data, "U2F_V2", 6) == 0) {

@@ -278,7 +278,7 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	}
 	for (;;) {
 		int r = vivo_msg_read(sv[0], &m, deadline, &err);
-		if (r == -2) {
+		if (r == VIVO_ERR_MSG_DEADLINE) {
 			pam_syslog(pamh, LOG_ERR, "helper did not answer in time; "
 			    "killed it");
 			rc = PAM_AUTHINFO_UNAVAIL;

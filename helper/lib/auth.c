@@ -125,10 +125,10 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 	}
 	r = vivo_store_load(en->path[VIVO_ST_SYSTEM], me, &en->st[VIVO_ST_SYSTEM],
 	    reason, reasonsz);
-	if (r == VIVO_FILE_EACCES && me != 0) {
+	if (r == VIVO_ERR_FILE_ACCES && me != 0) {
 		en->protected_unreadable = 1; /* root's alone, by design */
 		reason[0] = '\0';
-	} else if (r != 0 && r != VIVO_FILE_ENOENT)
+	} else if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
 	if (me != 0 && keep_public(&en->st[VIVO_ST_SYSTEM]))
 		vivo_notice("%s is readable by others and holds secret "
@@ -136,7 +136,7 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 		    "migrate) protects it", en->path[VIVO_ST_SYSTEM]);
 	r = vivo_store_load(en->path[VIVO_ST_PUBLIC], me, &en->st[VIVO_ST_PUBLIC],
 	    reason, reasonsz);
-	if (r != 0 && r != VIVO_FILE_ENOENT)
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
 	if (keep_public(&en->st[VIVO_ST_PUBLIC]))
 		vivo_warn("%s holds entries that are not public: ignored",
@@ -169,7 +169,7 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 	    &en->st[VIVO_ST_USER], reason, reasonsz);
 	vivo_priv_regain(&priv);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
-	if (r != 0 && r != VIVO_FILE_ENOENT)
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
 	return VIVO_R_OK;
 }
@@ -208,7 +208,7 @@ try_uid(struct vivo_auth *a, const struct vivo_enrollments *en,
 	if (!(a->cfg->methods & VIVO_M_UID))
 		return 0;
 	r = vivo_uid_read(t, uid, &uidlen);
-	if (r == VIVO_CARD_ECOMM)
+	if (r == VIVO_ERR_CARD_COMM)
 		return RETRY;
 	if (r != 0) {
 		setf(a->reason, sizeof(a->reason), "the chip presented did not "
@@ -262,7 +262,7 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 	if ((r = vivo_store_save(path, s, mode)) != 0) {
 		setf(reason, reasonsz, "cannot store the new state in %s: %s; "
 		    "refusing (%s)", path, strerror(errno),
-		    r == VIVO_FILE_ENOTSYNCED ? "the directory could not be synced" :
+		    r == VIVO_ERR_FILE_NOTSYNCED ? "the directory could not be synced" :
 		    "the old state is intact");
 		goto out;
 	}
@@ -403,9 +403,9 @@ try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
 			}
 			if (!selected) {
 				r = vivo_u2f_select(t);
-				if (r == VIVO_CARD_ECOMM)
+				if (r == VIVO_ERR_CARD_COMM)
 					return RETRY;
-				if (r == VIVO_U2F_EFIDO2)
+				if (r == VIVO_ERR_U2F_FIDO2)
 					setf(a->reason, sizeof(a->reason), "the chip's FIDO "
 					    "applet speaks FIDO2 (CTAP2) only, not U2F");
 				if (r != 0)
@@ -416,9 +416,9 @@ try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
 				return 0;
 			r = vivo_u2f_authenticate(t, chal, app, e->u2f.kh,
 			    e->u2f.khlen, &resp);
-			if (r == VIVO_CARD_ECOMM)
+			if (r == VIVO_ERR_CARD_COMM)
 				return RETRY;
-			if (r == VIVO_U2F_EWRONG_KH) {
+			if (r == VIVO_ERR_U2F_WRONG_KH) {
 				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
 				continue;
 			}
@@ -490,7 +490,7 @@ try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
 				continue;
 			if (!selected) {
 				r = vivo_hmac_select(t, status);
-				if (r == VIVO_CARD_ECOMM)
+				if (r == VIVO_ERR_CARD_COMM)
 					return RETRY;
 				if (r != 0)
 					return 0; /* no HMAC applet on this chip */
@@ -503,7 +503,7 @@ try_hmac(struct vivo_auth *a, const struct vivo_enrollments *en,
 			}
 			r = vivo_hmac_challenge(t, e->hmac.slot, e->hmac.challenge,
 			    sizeof(e->hmac.challenge), resp);
-			if (r == VIVO_CARD_ECOMM)
+			if (r == VIVO_ERR_CARD_COMM)
 				return RETRY;
 			if (r != 0) {
 				setf(a->reason, sizeof(a->reason), "slot %u of the "
@@ -711,7 +711,7 @@ vivo_authenticate(struct vivo_auth *a)
 		goto out;
 	}
 	if ((r = vivo_pcsc_new(&pcsc, c)) != 0) {
-		a->result = r == VIVO_PCSC_ENOSERVICE ? VIVO_R_UNAVAILABLE :
+		a->result = r == VIVO_ERR_READER_NOSERVICE ? VIVO_R_UNAVAILABLE :
 		    VIVO_R_INTERNAL;
 		setf(a->reason, sizeof(a->reason), "%s", vivo_pcsc_strerr(r));
 		setf(a->text, sizeof(a->text), "Implant login unavailable: %s.",
@@ -728,10 +728,10 @@ vivo_authenticate(struct vivo_auth *a)
 		    a, reader, sizeof(reader));
 		told = 1;
 		if (r != 0) {
-			a->result = r == VIVO_PCSC_EFAIL ? VIVO_R_INTERNAL :
+			a->result = r == VIVO_ERR_READER_FAIL ? VIVO_R_INTERNAL :
 			    VIVO_R_UNAVAILABLE;
 			setf(a->reason, sizeof(a->reason), "%s", vivo_pcsc_strerr(r));
-			if (r == VIVO_PCSC_ETIMEOUT)
+			if (r == VIVO_ERR_READER_TIMEOUT)
 				setf(a->text, sizeof(a->text), "No implant was "
 				    "presented within %u s.", a->timeout);
 			else

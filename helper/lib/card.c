@@ -18,18 +18,18 @@ vivo_apdu(const struct vivo_transport *t, const uint8_t *c, size_t clen,
 	*dlen = 0;
 	*sw = 0;
 	if ((r = malloc(VIVO_RAPDU_MAX)) == NULL)
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	ok = t->transmit(t->h, c, clen, r, &rlen);
 	if (ok != 0)
 		goto out;
 	if (rlen == 0) {
 		/* vpcd and some readers report a chip lifted mid-exchange as an
 		 * empty reply: the chip is gone, not lying */
-		ok = VIVO_CARD_ECOMM;
+		ok = VIVO_ERR_CARD_COMM;
 		goto out;
 	}
 	if (rlen < 2 || rlen > VIVO_RAPDU_MAX || rlen - 2 > cap) {
-		ok = VIVO_CARD_EPROTO;
+		ok = VIVO_ERR_CARD_PROTO;
 		goto out;
 	}
 	*sw = (uint16_t)(r[rlen - 2] << 8 | r[rlen - 1]);
@@ -89,7 +89,7 @@ vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,
 	/* the reply, fetched with GET RESPONSE while the card says 61 xx */
 	for (;;) {
 		if (plen > cap - got) {
-			r = VIVO_CARD_EPROTO;
+			r = VIVO_ERR_CARD_PROTO;
 			goto out;
 		}
 		memcpy(out + got, piece, plen);
@@ -97,7 +97,7 @@ vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,
 		if ((*sw & 0xff00) != 0x6100)
 			break;
 		if (++rounds > VIVO_XFER_ROUNDS) {
-			r = VIVO_CARD_EPROTO;
+			r = VIVO_ERR_CARD_PROTO;
 			goto out;
 		}
 		{

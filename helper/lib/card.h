@@ -7,19 +7,18 @@
 #ifndef VIVO_CARD_H
 #define VIVO_CARD_H
 
+#include "err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* Errors of card operations (negative). */
-#define VIVO_CARD_ECOMM (-1)   /* transport failed, card gone: try another tap */
-#define VIVO_CARD_EPROTO (-2)  /* the chip answered nonsense */
-#define VIVO_CARD_ENOTSUP (-3) /* the chip refused (a status word) */
+/* Errors of card operations: VIVO_ERR_CARD_* (err.h). */
 
 #define VIVO_RAPDU_MAX (65536 + 2) /* longest R-APDU we accept */
 
 struct vivo_transport {
 	/* Send one C-APDU, receive one R-APDU (data ‖ SW1 SW2) into r (cap
-	 * *rlen, set to the length received). 0 or VIVO_CARD_ECOMM. */
+	 * *rlen, set to the length received). 0 or VIVO_ERR_CARD_COMM. */
 	int (*transmit)(void *h, const uint8_t *c, size_t clen, uint8_t *r,
 	    size_t *rlen);
 	void *h;
@@ -28,7 +27,7 @@ struct vivo_transport {
 /*
  * Exchange one APDU: data (at most `cap` bytes) and the status word.
  * A reply shorter than 2 bytes or with more data than `cap` is
- * VIVO_CARD_EPROTO. 0 / error.
+ * VIVO_ERR_CARD_PROTO. 0 / error.
  */
 int vivo_apdu(const struct vivo_transport *t, const uint8_t *c, size_t clen,
     uint8_t *data, size_t cap, size_t *dlen, uint16_t *sw);
@@ -42,7 +41,7 @@ int vivo_apdu(const struct vivo_transport *t, const uint8_t *c, size_t clen,
  * data over 255 bytes goes in ISO 7816 command chaining (CLA | 0x10 on every
  * piece but the last, pieces of 240 bytes); a `61 xx` reply is followed by
  * GET RESPONSE (00 C0 00 00 xx) until the card is done, at most
- * VIVO_XFER_ROUNDS times and VIVO_XFER_MAX bytes (VIVO_CARD_EPROTO past
+ * VIVO_XFER_ROUNDS times and VIVO_XFER_MAX bytes (VIVO_ERR_CARD_PROTO past
  * either); `6C xx` resends once with Le = xx. Le is 00 (up to 256).
  */
 int vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,

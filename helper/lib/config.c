@@ -359,7 +359,7 @@ vivo_config_load(const char *path, uid_t owner, struct vivo_config *c,
 		return -1;
 	}
 	r = vivo_file_read(p, owner, VIVO_CONFIG_MAX, &text, &len, &why);
-	if (r == VIVO_FILE_ENOENT && is_default)
+	if (r == VIVO_ERR_FILE_NOENT && is_default)
 		return 0; /* no file: the defaults */
 	if (r != 0) {
 		snprintf(err, errlen, "%s: %s", p, why);

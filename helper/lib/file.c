@@ -31,25 +31,25 @@ vivo_file_check_parents(const char *path, uid_t owner, const char **why)
 
 	if (vivo_strlcpy(tmp, path, sizeof(tmp)) != 0) {
 		*why = "path too long";
-		return VIVO_FILE_UNSAFE;
+		return VIVO_ERR_FILE_UNSAFE;
 	}
 	dir = dirname(tmp);
 	if (realpath(dir, real) == NULL) {
 		*why = "cannot resolve its directory";
-		return errno == ENOENT ? VIVO_FILE_ENOENT :
-		    errno == EACCES ? VIVO_FILE_EACCES : VIVO_FILE_EIO;
+		return errno == ENOENT ? VIVO_ERR_FILE_NOENT :
+		    errno == EACCES ? VIVO_ERR_FILE_ACCES : VIVO_ERR_FILE_IO;
 	}
 	for (;;) {
 		struct stat st;
 		if (stat(real, &st) != 0) {
 			*why = "cannot stat a parent directory";
-			return errno == EACCES ? VIVO_FILE_EACCES : VIVO_FILE_EIO;
+			return errno == EACCES ? VIVO_ERR_FILE_ACCES : VIVO_ERR_FILE_IO;
 		}
 		if (!S_ISDIR(st.st_mode) || !owner_ok(&st, owner) ||
 		    (st.st_mode & 022) != 0) {
 			*why = "a parent directory is not owned by root or the "
 			       "owner, or is group/world-writable";
-			ok = VIVO_FILE_UNSAFE;
+			ok = VIVO_ERR_FILE_UNSAFE;
 			break;
 		}
 		if (strcmp(real, "/") == 0) {
@@ -69,7 +69,7 @@ vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
 	struct stat st;
 	char *b = NULL;
 	size_t off = 0;
-	int fd = -1, ok = VIVO_FILE_EIO, r;
+	int fd = -1, ok = VIVO_ERR_FILE_IO, r;
 
 	*buf = NULL;
 	*why = "read error";
@@ -78,27 +78,27 @@ vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		switch (errno) {
-		case ENOENT: *why = "no such file"; return VIVO_FILE_ENOENT;
-		case EACCES: *why = "permission denied"; return VIVO_FILE_EACCES;
-		case ELOOP: *why = "is a symbolic link"; return VIVO_FILE_UNSAFE;
-		default: *why = "cannot open"; return VIVO_FILE_EIO;
+		case ENOENT: *why = "no such file"; return VIVO_ERR_FILE_NOENT;
+		case EACCES: *why = "permission denied"; return VIVO_ERR_FILE_ACCES;
+		case ELOOP: *why = "is a symbolic link"; return VIVO_ERR_FILE_UNSAFE;
+		default: *why = "cannot open"; return VIVO_ERR_FILE_IO;
 		}
 	}
 	if (fstat(fd, &st) != 0)
 		goto out;
 	if (!S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
-		ok = VIVO_FILE_UNSAFE;
+		ok = VIVO_ERR_FILE_UNSAFE;
 		goto out;
 	}
 	if (!owner_ok(&st, owner) || (st.st_mode & 022) != 0) {
 		*why = "not owned by root or its user, or group/world-writable";
-		ok = VIVO_FILE_UNSAFE;
+		ok = VIVO_ERR_FILE_UNSAFE;
 		goto out;
 	}
 	if ((size_t)st.st_size > cap) {
 		*why = "file too large";
-		ok = VIVO_FILE_EBIG;
+		ok = VIVO_ERR_FILE_BIG;
 		goto out;
 	}
 	if ((b = malloc(cap + 1)) == NULL)
@@ -114,7 +114,7 @@ vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
 		off += (size_t)n;
 		if (off > cap) { /* grew while we read */
 			*why = "file too large";
-			ok = VIVO_FILE_EBIG;
+			ok = VIVO_ERR_FILE_BIG;
 			goto out;
 		}
 	}
@@ -170,16 +170,16 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	char tmp[PATH_MAX];
 	const uint8_t *p = data;
 	size_t off = 0;
-	int fd = -1, ok = -1, saved;
+	int fd = -1, ok = VIVO_ERR_FILE_IO, saved;
 
 	if (temp_name(path, (long)getpid(), tmp, sizeof(tmp)) != 0) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return VIVO_ERR_FILE_IO;
 	}
 	(void)unlink(tmp); /* a leftover of a killed run with our pid */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
-		return -1;
+		return VIVO_ERR_FILE_IO;
 	if (fchmod(fd, mode) != 0) /* umask must not widen or narrow it */
 		goto out;
 	while (off < len) {
@@ -203,7 +203,7 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	if (rename(tmp, path) != 0)
 		goto out;
 	if (fsync_dir_of(path) != 0) {
-		ok = VIVO_FILE_ENOTSYNCED; /* renamed; not known to be durable */
+		ok = VIVO_ERR_FILE_NOTSYNCED; /* renamed; not known to be durable */
 		goto done;
 	}
 	ok = 0;
@@ -214,7 +214,7 @@ out:
 		close(fd);
 	(void)unlink(tmp);
 	errno = saved;
-	return -1;
+	return VIVO_ERR_FILE_IO;
 done:
 	return ok;
 }

@@ -8,13 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Errors (negative). */
-#define VIVO_FILE_ENOENT (-2) /* the file does not exist */
-#define VIVO_FILE_EACCES (-3) /* exists but we may not read it */
-#define VIVO_FILE_UNSAFE (-4) /* symlink, not regular, bad owner/mode, bad parent */
-#define VIVO_FILE_EBIG (-5)   /* over the size cap */
-#define VIVO_FILE_EIO (-1)    /* anything else */
-#define VIVO_FILE_ENOTSYNCED (-6) /* replaced, but the directory fsync failed */
+/* Errors: enum vivo_err (err.h), VIVO_ERR_FILE_*. */
+#include "err.h"
 
 /*
  * Read `path` whole, NUL-terminated, into a malloc'd buffer. The file must
@@ -32,8 +27,9 @@ int vivo_file_check_parents(const char *path, uid_t owner, const char **why);
 /*
  * Replace `path` with `data`: write a temp file ".<name>.tmp.<pid>" in the
  * same directory (O_CREAT|O_EXCL|O_NOFOLLOW, `mode`), fsync it, rename it
- * over `path`, fsync the directory. 0; -1 (errno set) when the old file is
- * untouched and the temp file removed; VIVO_FILE_ENOTSYNCED when the new
+ * over `path`, fsync the directory. 0; VIVO_ERR_FILE_IO (errno set) when the
+ * old file is
+ * untouched and the temp file removed; VIVO_ERR_FILE_NOTSYNCED when the new
  * file is in place but the directory fsync failed (after a crash either
  * version may be there).
  */

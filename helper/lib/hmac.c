@@ -33,9 +33,9 @@ select_aid(const struct vivo_transport *t, const uint8_t *aid, size_t len,
 	if ((r = vivo_apdu(t, cmd, 5 + len, data, sizeof(data), &dlen, sw)) != 0)
 		return r;
 	if (*sw != 0x9000)
-		return VIVO_CARD_ENOTSUP;
+		return VIVO_ERR_CARD_NOTSUP;
 	if (dlen < VIVO_HMAC_STATUS_LEN)
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	memcpy(status, data, VIVO_HMAC_STATUS_LEN);
 	return 0;
 }
@@ -47,9 +47,9 @@ vivo_hmac_select(const struct vivo_transport *t,
 	uint16_t sw = 0;
 	int r = select_aid(t, aid7, sizeof(aid7), status, &sw);
 
-	if (r == VIVO_CARD_ENOTSUP)
+	if (r == VIVO_ERR_CARD_NOTSUP)
 		r = select_aid(t, aid8, sizeof(aid8), status, &sw);
-	if (r == VIVO_CARD_ENOTSUP)
+	if (r == VIVO_ERR_CARD_NOTSUP)
 		vivo_dbg("%s: no HMAC-SHA1 applet (SW %04x)", __func__, sw);
 	return r;
 }
@@ -88,20 +88,20 @@ vivo_hmac_challenge(const struct vivo_transport *t, unsigned slot,
 	int r;
 
 	if (slot != 1 && slot != 2)
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	cmd[2] = slot == 1 ? 0x30 : 0x38;
 	if (vivo_hmac_pad(chal, len, cmd + 5) != 0)
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	r = vivo_apdu(t, cmd, sizeof(cmd), data, sizeof(data), &dlen, &sw);
 	if (r != 0)
 		goto out;
 	if (sw != 0x9000) {
 		vivo_dbg("%s: challenge refused, SW %04x", __func__, sw);
-		r = VIVO_CARD_ENOTSUP;
+		r = VIVO_ERR_CARD_NOTSUP;
 	} else if (dlen != VIVO_HMAC_RESP_LEN) {
 		vivo_dbg("%s: %zu-byte response: slot %u not configured",
 		    __func__, dlen, slot);
-		r = VIVO_CARD_ENOTSUP;
+		r = VIVO_ERR_CARD_NOTSUP;
 	} else
 		memcpy(resp, data, VIVO_HMAC_RESP_LEN);
 out:
@@ -137,7 +137,7 @@ vivo_hmac_program(const struct vivo_transport *t, unsigned slot,
 	int r;
 
 	if (slot != 1 && slot != 2)
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	cmd[2] = slot == 1 ? 0x01 : 0x03;
 	/* fixed[16] = 0; uid[6] = key[16..19], 0, 0; key[16] = key[0..15] */
 	memcpy(cfg + 16, key + 16, 4);
@@ -156,12 +156,12 @@ vivo_hmac_program(const struct vivo_transport *t, unsigned slot,
 		goto out;
 	if (sw != 0x9000) {
 		vivo_dbg("%s: programming refused, SW %04x", __func__, sw);
-		r = VIVO_CARD_ENOTSUP;
+		r = VIVO_ERR_CARD_NOTSUP;
 		goto out;
 	}
 	if (status != NULL) {
 		if (dlen < VIVO_HMAC_STATUS_LEN) {
-			r = VIVO_CARD_EPROTO;
+			r = VIVO_ERR_CARD_PROTO;
 			goto out;
 		}
 		memcpy(status, data, VIVO_HMAC_STATUS_LEN);

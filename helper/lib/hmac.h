@@ -33,7 +33,7 @@ struct vivo_hmac_data {
 	uint8_t sealed[VIVO_HMAC_SEALED_LEN]; /* nonce ‖ ciphertext ‖ tag */
 };
 
-/* Card side. All return 0 or VIVO_CARD_E*. */
+/* Card side. All return 0 or VIVO_ERR_CARD_*. */
 
 /* SELECT the applet (7-byte AID, then the 8-byte instance AID); the 6
  * status bytes: version[3], pgmSeq, touchLevel (little-endian, 2). */
@@ -45,7 +45,7 @@ int vivo_hmac_slot_programmed(const uint8_t status[VIVO_HMAC_STATUS_LEN],
     unsigned slot);
 
 /* Challenge-response on slot 1 or 2; chal: 1..63 bytes. A reply that is
- * not 20 bytes means the slot is not configured: VIVO_CARD_ENOTSUP. */
+ * not 20 bytes means the slot is not configured: VIVO_ERR_CARD_NOTSUP. */
 int vivo_hmac_challenge(const struct vivo_transport *t, unsigned slot,
     const uint8_t *chal, size_t len, uint8_t resp[VIVO_HMAC_RESP_LEN]);
 

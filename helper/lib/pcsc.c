@@ -41,13 +41,13 @@ map_err(LONG rv)
 	case SCARD_F_COMM_ERROR: /* "RPC transport error": pcscd went away */
 	case SCARD_E_NO_SMARTCARD: /* pcsc-lite answers this when the socket
 	                              is there but nobody serves it */
-		return VIVO_PCSC_ENOSERVICE;
+		return VIVO_ERR_READER_NOSERVICE;
 	case SCARD_E_TIMEOUT:
-		return VIVO_PCSC_ETIMEOUT;
+		return VIVO_ERR_READER_TIMEOUT;
 	default:
 		vivo_dbg("pcsc-lite: %s (0x%08lx)", pcsc_stringify_error(rv),
 		    (unsigned long)rv);
-		return VIVO_PCSC_EFAIL;
+		return VIVO_ERR_READER_FAIL;
 	}
 }
 
@@ -55,10 +55,10 @@ const char *
 vivo_pcsc_strerr(int e)
 {
 	switch (e) {
-	case VIVO_PCSC_ENOSERVICE: return "the smart card service (pcscd) is not running";
-	case VIVO_PCSC_ETIMEOUT: return "no implant was presented in time";
-	case VIVO_PCSC_ENOREADER: return "no NFC reader found";
-	case VIVO_PCSC_EFAIL: return "smart card service error";
+	case VIVO_ERR_READER_NOSERVICE: return "the smart card service (pcscd) is not running";
+	case VIVO_ERR_READER_TIMEOUT: return "no implant was presented in time";
+	case VIVO_ERR_READER_NONE: return "no NFC reader found";
+	case VIVO_ERR_READER_FAIL: return "smart card service error";
 	default: return "unknown error";
 	}
 }
@@ -71,7 +71,7 @@ vivo_pcsc_new(vivo_pcsc_t **out, const struct vivo_config *c)
 
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return VIVO_PCSC_EFAIL;
+		return VIVO_ERR_READER_FAIL;
 	p->cfg = c;
 	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
 	if (rv != SCARD_S_SUCCESS) {
@@ -130,7 +130,7 @@ relist(vivo_pcsc_t *p)
 	if (rv != SCARD_S_SUCCESS)
 		return map_err(rv);
 	if (len == 0 || len > 64 * 1024 || (p->list = calloc(1, len + 1)) == NULL)
-		return VIVO_PCSC_EFAIL;
+		return VIVO_ERR_READER_FAIL;
 	rv = SCardListReaders(p->ctx, NULL, p->list, &len);
 	if (rv == SCARD_E_NO_READERS_AVAILABLE)
 		return 0;
@@ -204,7 +204,7 @@ vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
 			/* first look: every reader UNAWARE, answered at once */
 			left = 0;
 		} else if (left <= 0)
-			return ever_reader ? VIVO_PCSC_ETIMEOUT : VIVO_PCSC_ENOREADER;
+			return ever_reader ? VIVO_ERR_READER_TIMEOUT : VIVO_ERR_READER_NONE;
 		rv = SCardGetStatusChange(p->ctx, (DWORD)left, st, (DWORD)n + 1);
 		if (rv == SCARD_E_TIMEOUT) {
 			if (!told) {
@@ -239,7 +239,7 @@ vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
 				vivo_dbg("%s: chip presented on \"%s\"", __func__,
 				    p->r[i].name);
 				return vivo_strlcpy(reader, p->r[i].name, readersz) == 0 ?
-				    0 : VIVO_PCSC_EFAIL;
+				    0 : VIVO_ERR_READER_FAIL;
 			}
 		}
 		if (st[n].dwEventState & SCARD_STATE_CHANGED) {
@@ -264,11 +264,11 @@ pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 	LONG rv;
 
 	if (!p->have_card || clen > MAX_BUFFER_SIZE_EXTENDED)
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	rv = SCardTransmit(p->card, pci, c, (DWORD)clen, NULL, r, &n);
 	if (rv != SCARD_S_SUCCESS) {
 		vivo_dbg("%s: SCardTransmit: %s", __func__, pcsc_stringify_error(rv));
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	*rlen = n;
 	return 0;
@@ -287,13 +287,13 @@ vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader, struct vivo_transport *t,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
 	if (rv != SCARD_S_SUCCESS) {
 		vivo_dbg("%s: SCardConnect: %s", __func__, pcsc_stringify_error(rv));
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	p->have_card = 1;
 	rv = SCardStatus(p->card, NULL, &namelen, &st, &proto, a, &alen);
 	if (rv != SCARD_S_SUCCESS || alen > *atrlen) {
 		vivo_pcsc_disconnect(p);
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	memcpy(atr, a, alen);
 	*atrlen = alen;

@@ -9,10 +9,7 @@
 
 #include <stdint.h>
 
-#define VIVO_PCSC_ENOSERVICE (-20) /* pcscd not running or gone */
-#define VIVO_PCSC_ETIMEOUT (-21)   /* no (fresh) tap before the deadline */
-#define VIVO_PCSC_ENOREADER (-22)  /* deadline passed with no reader at all */
-#define VIVO_PCSC_EFAIL (-23)      /* any other PC/SC failure */
+/* Errors: VIVO_ERR_READER_* (err.h). */
 
 typedef struct vivo_pcsc vivo_pcsc_t;
 
@@ -28,13 +25,13 @@ typedef void (*vivo_ready_fn)(void *arg, size_t nreaders);
  * (vivo_now_ms() based). A chip already present when a reader is first
  * seen is stale: it counts only after it was removed and presented again.
  * Readers may come and go meanwhile. 0 with the reader's name, or
- * VIVO_PCSC_E*.
+ * VIVO_ERR_READER_*.
  */
 int vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
     void *arg, char *reader, size_t readersz);
 
 /* Connect to the chip on `reader`; fills t (valid until disconnect) and
- * the ATR. 0 / VIVO_CARD_ECOMM. */
+ * the ATR. 0 / VIVO_ERR_CARD_COMM. */
 int vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader,
     struct vivo_transport *t, uint8_t *atr, size_t *atrlen);
 void vivo_pcsc_disconnect(vivo_pcsc_t *p);

@@ -257,14 +257,14 @@ wait_fd(int fd, short events, int64_t deadline)
 		if (deadline >= 0) {
 			int64_t left = deadline - vivo_now_ms();
 			if (left <= 0)
-				return -2;
+				return VIVO_ERR_MSG_DEADLINE;
 			ms = left > 60000 ? 60000 : (int)left;
 		}
 		r = poll(&p, 1, ms);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
-			return -1;
+			return VIVO_ERR_MSG_IO;
 	}
 }
 
@@ -273,7 +273,7 @@ vivo_msg_write(int fd, const struct vivo_msg *m, int64_t deadline)
 {
 	uint8_t buf[4 + VIVO_MSG_MAX];
 	size_t len, off = 0;
-	int ok = -1;
+	int ok = VIVO_ERR_MSG_IO;
 
 	if (vivo_msg_encode(m, buf, sizeof(buf), &len) != 0)
 		goto out;
@@ -314,7 +314,7 @@ read_full(int fd, uint8_t *p, size_t n, int64_t deadline)
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0)
-			return -1;
+			return VIVO_ERR_MSG_IO;
 		off += (size_t)r;
 	}
 	return 0;
@@ -329,19 +329,19 @@ vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline, const char **err)
 
 	*err = NULL;
 	if ((r = read_full(fd, hdr, sizeof(hdr), deadline)) != 0) {
-		*err = r == -2 ? "timed out" : "closed or failed";
+		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out" : "closed or failed";
 		return r;
 	}
 	len = get_u32(hdr);
 	if (len < 2 || len > VIVO_MSG_MAX) {
 		*err = "bad message length";
-		return -1;
+		return VIVO_ERR_MSG_IO;
 	}
 	if ((r = read_full(fd, body, len, deadline)) != 0) {
-		*err = r == -2 ? "timed out" : "truncated message";
+		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out" : "truncated message";
 		goto out;
 	}
-	r = vivo_msg_decode(body, len, m, err);
+	r = vivo_msg_decode(body, len, m, err) == 0 ? VIVO_OK : VIVO_ERR_MSG_IO;
 out:
 	VIVO_WIPE_ARRAY(body);
 	return r;

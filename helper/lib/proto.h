@@ -13,6 +13,8 @@
 #ifndef VIVO_PROTO_H
 #define VIVO_PROTO_H
 
+#include "err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,7 +100,8 @@ int vivo_msg_has(const struct vivo_msg *m, enum vivo_tag tag);
 
 /* Blocking I/O of one whole message on fd, bounded by an absolute
  * monotonic deadline in ms (vivo_now_ms()); -1 deadline = no bound.
- * Return 0, -1 on error/EOF/garbage, -2 on deadline. */
+ * Return 0, VIVO_ERR_MSG_IO on error/EOF/garbage, VIVO_ERR_MSG_DEADLINE
+ * when the deadline passed. */
 int vivo_msg_write(int fd, const struct vivo_msg *m, int64_t deadline);
 int vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline,
     const char **err);

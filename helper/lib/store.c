@@ -466,10 +466,10 @@ vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
 	}
 	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		r = VIVO_STORE_ECORRUPT;
+		r = VIVO_ERR_STORE_CORRUPT;
 	} else if (vivo_store_parse(text, s, sub, sizeof(sub)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, sub);
-		r = VIVO_STORE_ECORRUPT;
+		r = VIVO_ERR_STORE_CORRUPT;
 	}
 	explicit_bzero(text, len);
 	free(text);
@@ -484,7 +484,7 @@ vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode)
 	int r;
 
 	if (vivo_store_format(s, &text, &len) != 0)
-		return -1;
+		return VIVO_ERR_NOMEM;
 	r = vivo_file_replace(path, text, len, mode);
 	explicit_bzero(text, len);
 	free(text);
@@ -560,12 +560,12 @@ vivo_store_migrate(const struct vivo_config *c, const char *user, char *err,
 		goto out;
 	}
 	if ((r = vivo_store_load(sys_path, 0, sys, sub, sizeof(sub))) != 0) {
-		ok = r == VIVO_FILE_ENOENT ? 0 : -1; /* gone meanwhile */
+		ok = r == VIVO_ERR_FILE_NOENT ? 0 : -1; /* gone meanwhile */
 		snprintf(err, errlen, "%s", sub);
 		goto out;
 	}
 	r = vivo_store_load(pub_path, 0, pub, sub, sizeof(sub));
-	if (r != 0 && r != VIVO_FILE_ENOENT) {
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT) {
 		snprintf(err, errlen, "%s", sub);
 		goto out;
 	}

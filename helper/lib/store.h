@@ -100,14 +100,15 @@ int vivo_store_migrate(const struct vivo_config *c, const char *user,
 
 /*
  * Read and parse the store at `path` (owner: root or `owner`). Returns 0,
- * or a VIVO_FILE_* error (VIVO_FILE_ENOENT: no enrollment there), or
- * VIVO_STORE_ECORRUPT. `err` says why.
+ * or a VIVO_FILE_* error (VIVO_ERR_FILE_NOENT: no enrollment there), or
+ * VIVO_ERR_STORE_CORRUPT. `err` says why.
  */
-#define VIVO_STORE_ECORRUPT (-10)
 int vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
     char *err, size_t errlen);
 
-/* Write atomically (file.h) with `mode`. 0 / -1 (errno). */
+/* Write atomically (file.h) with `mode`. 0, VIVO_ERR_NOMEM, or what
+ * vivo_file_replace answers (VIVO_ERR_FILE_IO with errno, or
+ * VIVO_ERR_FILE_NOTSYNCED). */
 int vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode);
 
 /* Current time as ISO 8601 UTC into out[32]. */

@@ -44,13 +44,13 @@ vivo_u2f_select(const struct vivo_transport *t)
 		return r;
 	if (sw != 0x9000) {
 		vivo_dbg("%s: no FIDO applet (SW %04x)", __func__, sw);
-		return VIVO_CARD_ENOTSUP;
+		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (dlen == 6 && memcmp(data, "U2F_V2", 6) == 0)
 		return 0;
 	if (dlen == 8 && memcmp(data, "FIDO_2_0", 8) == 0)
-		return VIVO_U2F_EFIDO2;
-	return VIVO_CARD_ENOTSUP;
+		return VIVO_ERR_U2F_FIDO2;
+	return VIVO_ERR_CARD_NOTSUP;
 }
 
 /* A P-256 public key from 04 ‖ X ‖ Y, checked to be on the curve. */
@@ -130,7 +130,7 @@ vivo_u2f_register_parse(const uint8_t *resp, size_t len,
 	size_t off, mlen, siglen;
 	X509 *cert = NULL;
 	EVP_PKEY *user = NULL;
-	int ok = VIVO_CARD_EPROTO;
+	int ok = VIVO_ERR_CARD_PROTO;
 
 	memset(reg, 0, sizeof(*reg));
 	/* 05 ‖ pub (65) ‖ L ‖ kh (L) ‖ cert ‖ sig */
@@ -194,7 +194,7 @@ u2f_cmd(const struct vivo_transport *t, uint8_t ins, uint8_t p1,
 			return r;
 		usleep(100000);
 	}
-	return VIVO_U2F_EPRESENCE;
+	return VIVO_ERR_U2F_PRESENCE;
 }
 
 int
@@ -208,14 +208,14 @@ vivo_u2f_register(const struct vivo_transport *t,
 	int r;
 
 	if ((out = malloc(VIVO_XFER_MAX)) == NULL)
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	memcpy(data, chal, 32);
 	memcpy(data + 32, app, 32);
 	r = u2f_cmd(t, 0x01, 0x00, data, sizeof(data), out, VIVO_XFER_MAX, &olen,
 	    &sw);
 	if (r == 0 && sw != 0x9000) {
 		vivo_dbg("%s: REGISTER refused, SW %04x", __func__, sw);
-		r = VIVO_CARD_ENOTSUP;
+		r = VIVO_ERR_CARD_NOTSUP;
 	}
 	if (r == 0)
 		r = vivo_u2f_register_parse(out, olen, chal, app, reg);
@@ -229,7 +229,7 @@ vivo_u2f_auth_parse(const uint8_t *resp, size_t len, struct vivo_u2f_auth *a)
 	memset(a, 0, sizeof(*a));
 	if (len < 5 + 8 || len - 5 > VIVO_U2F_SIG_MAX ||
 	    !strict_der_sig(resp + 5, len - 5))
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	a->up = resp[0];
 	a->counter = (uint32_t)resp[1] << 24 | (uint32_t)resp[2] << 16 |
 	    (uint32_t)resp[3] << 8 | resp[4];
@@ -250,7 +250,7 @@ vivo_u2f_authenticate(const struct vivo_transport *t,
 	int r;
 
 	if (khlen == 0 || khlen > VIVO_U2F_KH_MAX)
-		return VIVO_CARD_EPROTO;
+		return VIVO_ERR_CARD_PROTO;
 	memcpy(data, chal, 32);
 	memcpy(data + 32, app, 32);
 	data[64] = (uint8_t)khlen;
@@ -260,10 +260,10 @@ vivo_u2f_authenticate(const struct vivo_transport *t,
 	if (r != 0)
 		return r;
 	if (sw == 0x6a80 || sw == 0x6700)
-		return VIVO_U2F_EWRONG_KH;
+		return VIVO_ERR_U2F_WRONG_KH;
 	if (sw != 0x9000) {
 		vivo_dbg("%s: AUTHENTICATE refused, SW %04x", __func__, sw);
-		return VIVO_CARD_ENOTSUP;
+		return VIVO_ERR_CARD_NOTSUP;
 	}
 	return vivo_u2f_auth_parse(resp, rlen, out);
 }

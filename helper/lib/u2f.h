@@ -18,10 +18,9 @@
 #define VIVO_U2F_SIG_MAX 80   /* DER ECDSA P-256 is at most 72 */
 #define VIVO_U2F_APPID_MAX 255
 
-/* Errors beyond VIVO_CARD_E* */
-#define VIVO_U2F_EWRONG_KH (-30)  /* 6A 80 / 67 00: not this key handle */
-#define VIVO_U2F_EFIDO2 (-31)     /* the applet speaks CTAP2 only */
-#define VIVO_U2F_EPRESENCE (-32)  /* 69 85 after retries */
+/* Errors beyond VIVO_ERR_CARD_*: VIVO_ERR_U2F_* (err.h). */
+#define VIVO_ERR_U2F_FIDO2 (-31)     /* the applet speaks CTAP2 only */
+#define VIVO_ERR_U2F_PRESENCE (-32)  /* 69 85 after retries */
 
 struct vivo_u2f_data {
 	char appid[VIVO_U2F_APPID_MAX + 1];
@@ -48,15 +47,15 @@ struct vivo_u2f_auth {
 /* SHA-256 of the appid: the application parameter. 0 / -1. */
 int vivo_u2f_app_param(const char *appid, uint8_t out[VIVO_U2F_PARAM_LEN]);
 
-/* SELECT the FIDO applet; 0 for "U2F_V2", VIVO_U2F_EFIDO2 for "FIDO_2_0",
- * VIVO_CARD_ENOTSUP if there is none. */
+/* SELECT the FIDO applet; 0 for "U2F_V2", VIVO_ERR_U2F_FIDO2 for "FIDO_2_0",
+ * VIVO_ERR_CARD_NOTSUP if there is none. */
 int vivo_u2f_select(const struct vivo_transport *t);
 
 /*
  * Parse a REGISTER reply and verify its attestation signature (over
  * 00 ‖ app ‖ chal ‖ kh ‖ pub, by the attestation certificate's key). The
  * public key must be a valid P-256 point, the signature strict DER.
- * 0 / VIVO_CARD_EPROTO.
+ * 0 / VIVO_ERR_CARD_PROTO.
  */
 int vivo_u2f_register_parse(const uint8_t *resp, size_t len,
     const uint8_t chal[VIVO_U2F_PARAM_LEN],
@@ -68,12 +67,12 @@ int vivo_u2f_register(const struct vivo_transport *t,
     const uint8_t app[VIVO_U2F_PARAM_LEN], struct vivo_u2f_reg *reg);
 
 /* Parse an AUTHENTICATE reply: UP ‖ counter ‖ DER signature.
- * 0 / VIVO_CARD_EPROTO. */
+ * 0 / VIVO_ERR_CARD_PROTO. */
 int vivo_u2f_auth_parse(const uint8_t *resp, size_t len,
     struct vivo_u2f_auth *out);
 
 /* AUTHENTICATE (P1 03, enforce presence and sign), retrying 69 85.
- * VIVO_U2F_EWRONG_KH when the card says the handle is not its own. */
+ * VIVO_ERR_U2F_WRONG_KH when the card says the handle is not its own. */
 int vivo_u2f_authenticate(const struct vivo_transport *t,
     const uint8_t chal[VIVO_U2F_PARAM_LEN],
     const uint8_t app[VIVO_U2F_PARAM_LEN], const uint8_t *kh, size_t khlen,

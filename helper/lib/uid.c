@@ -17,7 +17,7 @@ vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
 	uint8_t data[256];
 	size_t dlen = 0;
 	uint16_t sw = 0;
-	int r, ok = VIVO_CARD_EPROTO;
+	int r, ok = VIVO_ERR_CARD_PROTO;
 
 	*len = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -34,7 +34,7 @@ vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
 	}
 	if (sw != 0x9000 && sw != 0x6282) {
 		vivo_dbg("%s: GET DATA refused, SW %04x", __func__, sw);
-		ok = VIVO_CARD_ENOTSUP;
+		ok = VIVO_ERR_CARD_NOTSUP;
 		goto out;
 	}
 	if (dlen < 4 || dlen > VIVO_UID_MAX) {

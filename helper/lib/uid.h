@@ -13,7 +13,7 @@
 #define VIVO_UID_ITER_DEFAULT 100000
 
 /* Send FF CA 00 00 00 (retrying with the length a 6C xx names). 0 with
- * 4..10 bytes, or VIVO_CARD_E*. */
+ * 4..10 bytes, or VIVO_ERR_CARD_*. */
 int vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
     size_t *len);
 

@@ -37,13 +37,13 @@ fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r,
 		f->check(f->arg, copy, clen);
 	if (f->left < 2) {
 		f->left = 0;
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	n = (size_t)f->p[0] << 8 | f->p[1];
 	f->p += 2;
 	f->left -= 2;
 	if (n == FAKE_CARD_FAIL)
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	if (n > f->left)
 		n = f->left;
 	if (n > *rlen)

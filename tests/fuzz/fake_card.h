@@ -5,7 +5,7 @@
  * The input is a sequence of records, one per R-APDU:
  *     u16 length (big-endian), then `length` bytes (data ‖ SW1 SW2)
  * A record cut short by the end of the input gives what is left. Length
- * FFFF makes that exchange a transport failure (VIVO_CARD_ECOMM), as does
+ * FFFF makes that exchange a transport failure (VIVO_ERR_CARD_COMM), as does
  * an exchange after the input is used up (the chip was lifted).
  *
  * Every C-APDU the product sends is checked to be a well-formed short

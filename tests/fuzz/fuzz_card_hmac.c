@@ -127,8 +127,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static int
 card_error(int r)
 {
-	return r == VIVO_CARD_ECOMM || r == VIVO_CARD_EPROTO ||
-	    r == VIVO_CARD_ENOTSUP;
+	return r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO ||
+	    r == VIVO_ERR_CARD_NOTSUP;
 }
 
 int
@@ -163,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_note("challenge (slot %u, %zu bytes): %d", x.slot, x.chal_len, r);
 	FUZZ_CHECK(r == 0 || card_error(r));
 	if (x.chal_len == 0)
-		FUZZ_CHECK(r == VIVO_CARD_EPROTO && x.challenges == 0);
+		FUZZ_CHECK(r == VIVO_ERR_CARD_PROTO && x.challenges == 0);
 	if (r == 0) {
 		/* the response is the data of the reply just served */
 		FUZZ_CHECK((size_t)(f.p - (data + 1)) >= sizeof(resp) + 2);

@@ -2,7 +2,7 @@
  * fuzz_card_uid.c - vivo_uid_read over a fake card whose replies are the
  * input (records: fake_card.h). Invariants: only GET DATA (FF CA 00 00 Le)
  * is sent, at most twice; a success gives 4..10 bytes that are the data
- * of the last reply; a failure is one of VIVO_CARD_E*.
+ * of the last reply; a failure is one of VIVO_ERR_CARD_*.
  */
 #include "fake_card.h"
 #include "fuzz.h"
@@ -54,8 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_note("uid_read: %d, %zu bytes, %u commands", r, len, f.ncmds);
 	FUZZ_CHECK(seen.n >= 1 && seen.le[0] == 0x00);
 	if (r != 0) {
-		FUZZ_CHECK(r == VIVO_CARD_ECOMM || r == VIVO_CARD_EPROTO ||
-		    r == VIVO_CARD_ENOTSUP);
+		FUZZ_CHECK(r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO ||
+		    r == VIVO_ERR_CARD_NOTSUP);
 		FUZZ_CHECK(len == 0);
 		return 0;
 	}

@@ -85,8 +85,8 @@ all_zero(const void *p, size_t n)
 static int
 card_error(int r)
 {
-	return r == VIVO_CARD_ECOMM || r == VIVO_CARD_EPROTO ||
-	    r == VIVO_CARD_ENOTSUP;
+	return r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO ||
+	    r == VIVO_ERR_CARD_NOTSUP;
 }
 
 /* ---- 0, 1: the reply parsers ------------------------------------------ */
@@ -101,7 +101,7 @@ register_parse(const uint8_t *p, size_t n)
 	r = vivo_u2f_register_parse(p, n, reg_chal, reg_app, &reg);
 	fuzz_note("register_parse: %d", r);
 	if (r != 0) {
-		FUZZ_CHECK(r == VIVO_CARD_EPROTO);
+		FUZZ_CHECK(r == VIVO_ERR_CARD_PROTO);
 		FUZZ_CHECK(all_zero(&reg, sizeof(reg)));
 		return;
 	}
@@ -124,7 +124,7 @@ auth_parse_verify(const uint8_t *p, size_t n)
 	r = vivo_u2f_auth_parse(p, n, &a);
 	fuzz_note("auth_parse: %d", r);
 	if (r != 0) {
-		FUZZ_CHECK(r == VIVO_CARD_EPROTO);
+		FUZZ_CHECK(r == VIVO_ERR_CARD_PROTO);
 		FUZZ_CHECK(all_zero(&a, sizeof(a)));
 		return;
 	}
@@ -262,7 +262,7 @@ xfer(const uint8_t *p, size_t n)
 	    x.dlen > 0 ? cmd_data : NULL, x.dlen, out, cap, &olen, &sw);
 	fuzz_note("xfer: %d, %zu of %zu bytes, SW %04x, %u commands", r, olen,
 	    cap, sw, f.ncmds);
-	FUZZ_CHECK(r == 0 || r == VIVO_CARD_ECOMM || r == VIVO_CARD_EPROTO);
+	FUZZ_CHECK(r == 0 || r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO);
 	FUZZ_CHECK(f.ncmds >= 1);
 	if (x.sent_last)
 		FUZZ_CHECK(x.sentlen == x.dlen);
@@ -295,13 +295,13 @@ authenticate(const uint8_t *p, size_t n)
 	fake_card_init(&f, p, n, &t);
 	r = vivo_u2f_select(&t);
 	fuzz_note("select: %d", r);
-	FUZZ_CHECK(r == 0 || r == VIVO_U2F_EFIDO2 || card_error(r));
+	FUZZ_CHECK(r == 0 || r == VIVO_ERR_U2F_FIDO2 || card_error(r));
 	memset(&a, 0, sizeof(a));
 	r = vivo_u2f_authenticate(&t, auth_chal, auth_app, reg_kh,
 	    sizeof(reg_kh), &a);
 	fuzz_note("authenticate: %d", r);
-	FUZZ_CHECK(r == 0 || card_error(r) || r == VIVO_U2F_EWRONG_KH ||
-	    r == VIVO_U2F_EPRESENCE);
+	FUZZ_CHECK(r == 0 || card_error(r) || r == VIVO_ERR_U2F_WRONG_KH ||
+	    r == VIVO_ERR_U2F_PRESENCE);
 	if (r != 0)
 		return;
 	FUZZ_CHECK(a.siglen >= 8 && a.siglen <= VIVO_U2F_SIG_MAX);
@@ -324,7 +324,7 @@ do_register(const uint8_t *p, size_t n)
 	memset(&reg, 0x5a, sizeof(reg));
 	r = vivo_u2f_register(&t, reg_chal, reg_app, &reg);
 	fuzz_note("register: %d", r);
-	FUZZ_CHECK(r == 0 || card_error(r) || r == VIVO_U2F_EPRESENCE);
+	FUZZ_CHECK(r == 0 || card_error(r) || r == VIVO_ERR_U2F_PRESENCE);
 	if (r != 0)
 		return;
 	FUZZ_CHECK(reg.khlen >= 1 && reg.khlen <= VIVO_U2F_KH_MAX);

@@ -180,7 +180,7 @@ replace_fails_without_directory(void)
 	}
 	snprintf(p, sizeof(p), "%s/alice", d);
 	errno = 0;
-	T_CHECK(vivo_file_replace(p, "x", 1, 0600) == -1);
+	T_CHECK(vivo_file_replace(p, "x", 1, 0600) == VIVO_ERR_FILE_IO);
 	T_CHECK(errno == ENOENT);
 	T_CHECK(access(d, F_OK) != 0);
 }
@@ -233,7 +233,7 @@ replace_on_full_fs_keeps_old_file(void)
 	T_CHECK(vivo_file_replace(p, "old content\n", 12, 0600) == 0);
 	memset(big, 'n', sizeof(big));
 	errno = 0;
-	T_CHECK(vivo_file_replace(p, big, sizeof(big), 0600) == -1);
+	T_CHECK(vivo_file_replace(p, big, sizeof(big), 0600) == VIVO_ERR_FILE_IO);
 	T_CHECK(errno == ENOSPC);
 	T_CHECK(holds(p, "old content\n"));
 	T_CHECK(mode_of(p) == 0600);
@@ -331,7 +331,7 @@ read_missing_file(void)
 		T_CHECK(!"no dir");
 		return;
 	}
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_ENOENT);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_NOENT);
 }
 
 static void
@@ -347,12 +347,12 @@ read_refuses_symlink(void)
 	}
 	(void)unlink(link);
 	T_CHECK(symlink(target, link) == 0);
-	T_CHECK(read_rc(link, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(link, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(read_rc(target, 0, 100) == 0);
 	/* a dangling symlink is not "missing" either */
 	(void)unlink(link);
 	T_CHECK(symlink("/nonexistent/file", link) == 0);
-	T_CHECK(read_rc(link, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(link, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 }
 
 static void
@@ -366,7 +366,7 @@ read_refuses_fifo(void)
 	}
 	/* an open() that blocks for a writer would hang: SIGALRM ends it */
 	alarm(5);
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	alarm(0);
 }
 
@@ -379,10 +379,10 @@ read_refuses_directory_and_devices(void)
 		T_CHECK(!"no dir");
 		return;
 	}
-	T_CHECK(read_rc(d, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(d, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	alarm(5);
-	T_CHECK(read_rc("/dev/zero", 0, 100) == VIVO_FILE_UNSAFE);
-	T_CHECK(read_rc("/dev/null", 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc("/dev/zero", 0, 100) == VIVO_ERR_FILE_UNSAFE);
+	T_CHECK(read_rc("/dev/null", 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	alarm(0);
 }
 
@@ -397,8 +397,8 @@ read_refuses_over_cap(void)
 		T_CHECK(!"cannot write");
 		return;
 	}
-	T_CHECK(read_rc(p, 0, 9) == VIVO_FILE_EBIG);
-	T_CHECK(read_rc(p, 0, 0) == VIVO_FILE_EBIG);
+	T_CHECK(read_rc(p, 0, 9) == VIVO_ERR_FILE_BIG);
+	T_CHECK(read_rc(p, 0, 0) == VIVO_ERR_FILE_BIG);
 	T_CHECK(vivo_file_read(p, 0, 10, &buf, &len, &why) == 0);
 	T_CHECK(buf != NULL && len == 10 && buf[10] == '\0');
 	free(buf);
@@ -413,11 +413,11 @@ read_refuses_writable_file(void)
 		T_CHECK(!"cannot write");
 		return;
 	}
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(p, 0646) == 0);
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(p, 0620) == 0);
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(p, 0644) == 0);
 	T_CHECK(read_rc(p, 0, 100) == 0);
 }
@@ -432,8 +432,8 @@ read_refuses_other_owner(void)
 		T_CHECK(!"cannot write/chown");
 		return;
 	}
-	T_CHECK(read_rc(p, 0, 100) == VIVO_FILE_UNSAFE);
-	T_CHECK(read_rc(p, 1000, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 0, 100) == VIVO_ERR_FILE_UNSAFE);
+	T_CHECK(read_rc(p, 1000, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(read_rc(p, 12345, 100) == 0); /* the owner's own file */
 	/* root-owned files are fine whoever the owner is */
 	T_CHECK(chown(p, 0, 0) == 0);
@@ -452,23 +452,23 @@ read_refuses_unsafe_parent(void)
 	}
 	snprintf(f, sizeof(f), "%s/file", gw);
 	T_CHECK(put_at(f, "data", 0644) == 0);
-	T_CHECK(read_rc(f, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(f, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	/* a group-writable grandparent: every level is checked */
 	snprintf(inner, sizeof(inner), "%s/in", gw);
 	T_CHECK(mkdir(inner, 0755) == 0 && chmod(inner, 0755) == 0);
 	snprintf(f, sizeof(f), "%s/file", inner);
 	T_CHECK(put_at(f, "data", 0644) == 0);
-	T_CHECK(read_rc(f, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(f, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	/* control: the same tree made safe */
 	T_CHECK(chmod(gw, 0755) == 0);
 	T_CHECK(read_rc(f, 0, 100) == 0);
 	/* world-writable, even with the sticky bit */
 	T_CHECK(chmod(gw, 01777) == 0);
-	T_CHECK(read_rc(f, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(f, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(gw, 0755) == 0);
 	/* a parent owned by another user */
 	T_CHECK(chown(inner, 12345, 12345) == 0);
-	T_CHECK(read_rc(f, 0, 100) == VIVO_FILE_UNSAFE);
+	T_CHECK(read_rc(f, 0, 100) == VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(read_rc(f, 12345, 100) == 0);
 }
 

@@ -25,12 +25,12 @@ fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 	int i = f->nsent;
 
 	if (i >= 8 || clen > sizeof(f->sent[0]))
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	memcpy(f->sent[i], c, clen);
 	f->sentlen[i] = clen;
 	f->nsent++;
 	if (i == f->comm_error_at)
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	memcpy(r, f->reply[i], f->replylen[i]);
 	*rlen = f->replylen[i];
 	return 0;
@@ -131,11 +131,11 @@ unconfigured_slot_and_errors(void)
 	f.replylen[1] = 2;
 	f.reply[2] = short_resp;
 	f.replylen[2] = 5;
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_CARD_ENOTSUP);
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_CARD_ENOTSUP);
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_CARD_ENOTSUP);
+	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
+	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
+	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
 	f.comm_error_at = 3;
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_CARD_ECOMM);
+	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_COMM);
 }
 
 static void

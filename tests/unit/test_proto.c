@@ -788,7 +788,7 @@ write_refuses_invalid_message(void)
 	}
 	vivo_msg_init(&m, VIVO_MSG_RESULT);
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_OK); /* no REASON */
-	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == -1);
+	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
 	/* nothing at all was sent */
 	T_CHECK(recv(sv[1], &c, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN);
 	close(sv[0]);
@@ -818,7 +818,7 @@ read_rejects_oversized_length_word(void)
 		T_CHECK(write(sv[0], hdr, 4) == 4);
 		T_CHECK(write(sv[0], "\x01\x03XYZ", 5) == 5);
 		t0 = vivo_now_ms();
-		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 3000, &err) == -1);
+		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 3000, &err) == VIVO_ERR_MSG_IO);
 		T_CHECK(err != NULL);
 		T_CHECK(vivo_now_ms() - t0 < 2000); /* did not wait for a body */
 		/* the bytes after the length word were left unread */
@@ -843,7 +843,7 @@ read_rejects_short_length_word(void)
 			return;
 		}
 		T_CHECK(write(sv[0], hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr));
-		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == -1);
+		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == VIVO_ERR_MSG_IO);
 		T_CHECK(err != NULL);
 		close(sv[0]);
 		close(sv[1]);
@@ -867,7 +867,7 @@ read_peer_closes_mid_message(void)
 	T_CHECK(write(sv[0], part, sizeof(part)) == (ssize_t)sizeof(part));
 	close(sv[0]);
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 5000, &err) == -1);
+	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 5000, &err) == VIVO_ERR_MSG_IO);
 	T_CHECK(err != NULL);
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 	close(sv[1]);
@@ -888,7 +888,7 @@ read_peer_closes_mid_length_word(void)
 	T_CHECK(write(sv[0], "\0\0", 2) == 2);
 	close(sv[0]);
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) == -1); /* no deadline */
+	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) == VIVO_ERR_MSG_IO); /* no deadline */
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 	close(sv[1]);
 
@@ -898,7 +898,7 @@ read_peer_closes_mid_length_word(void)
 		return;
 	}
 	close(sv[0]);
-	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) == -1);
+	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) == VIVO_ERR_MSG_IO);
 	close(sv[1]);
 }
 
@@ -915,7 +915,7 @@ read_deadline_passes(void)
 		return;
 	}
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == -2);
+	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
 	dt = vivo_now_ms() - t0;
 	T_CHECK(dt >= 100);
 	T_CHECK(dt < 2000);
@@ -924,11 +924,11 @@ read_deadline_passes(void)
 	/* a peer that stalls after half a message: also the deadline */
 	T_CHECK(write(sv[0], "\0\0\0\x1a\x01\x01", 6) == 6);
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == -2);
+	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 
 	/* a deadline already in the past */
-	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() - 1, &err) == -2);
+	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() - 1, &err) == VIVO_ERR_MSG_DEADLINE);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -961,7 +961,7 @@ write_deadline_passes_when_peer_does_not_read(void)
 	vivo_msg_set_u32(&m, VIVO_TAG_TIMEOUT, 15);
 	vivo_msg_set_str(&m, VIVO_TAG_TEXT, "tap");
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_write(sv[0], &m, t0 + 100) == -2);
+	T_CHECK(vivo_msg_write(sv[0], &m, t0 + 100) == VIVO_ERR_MSG_DEADLINE);
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 	close(sv[0]);
 	close(sv[1]);
@@ -982,7 +982,7 @@ write_to_closed_peer_fails_without_sigpipe(void)
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_OK);
 	vivo_msg_set_str(&m, VIVO_TAG_REASON, "why");
 	/* SIGPIPE is not ignored here: a plain write would kill the test */
-	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == -1);
+	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
 	close(sv[0]);
 }
 
@@ -1000,7 +1000,7 @@ read_rejects_garbage_body(void)
 		return;
 	}
 	T_CHECK(write(sv[0], msg, sizeof(msg)) == (ssize_t)sizeof(msg));
-	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == -1);
+	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == VIVO_ERR_MSG_IO);
 	T_CHECK(err != NULL);
 	close(sv[0]);
 	close(sv[1]);

@@ -643,18 +643,18 @@ load_unsafe_file(void)
 		return;
 	}
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-	    VIVO_FILE_UNSAFE);
+	    VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(s.n == 0);
 	T_CHECK(strstr(err, "gw") != NULL);
 	T_CHECK(chmod(path, 0646) == 0);
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-	    VIVO_FILE_UNSAFE);
+	    VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(path, 0600) == 0); /* control */
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) == 0 && s.n == 1);
 	/* owned by someone else */
 	T_CHECK(chown(path, 12345, 12345) == 0);
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-	    VIVO_FILE_UNSAFE);
+	    VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(vivo_store_load(path, 12345, &s, err, sizeof(err)) == 0);
 }
 
@@ -671,7 +671,7 @@ load_missing_file(void)
 	}
 	snprintf(path, sizeof(path), "%s/nobody", d);
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-	    VIVO_FILE_ENOENT);
+	    VIVO_ERR_FILE_NOENT);
 	T_CHECK(s.n == 0);
 }
 
@@ -697,7 +697,7 @@ load_corrupt_file(void)
 		}
 		err[0] = '\0';
 		T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-		    VIVO_STORE_ECORRUPT);
+		    VIVO_ERR_STORE_CORRUPT);
 		T_CHECK(s.n == 0);
 		T_CHECK(strstr(err, "bad") != NULL);
 	}
@@ -706,7 +706,7 @@ load_corrupt_file(void)
 		return;
 	}
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
-	    VIVO_STORE_ECORRUPT);
+	    VIVO_ERR_STORE_CORRUPT);
 }
 
 T_MAIN("store",

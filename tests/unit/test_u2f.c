@@ -273,7 +273,7 @@ xfer_bounds_endless_61xx(void)
 	memset(&f, 0, sizeof(f));
 	f.endless = 1;
 	T_CHECK(vivo_apdu_xfer(&t, 0, 1, 0, 0, NULL, 0, out, sizeof(out), &olen,
-	    &sw) == VIVO_CARD_EPROTO);
+	    &sw) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(f.n <= VIVO_XFER_ROUNDS + 1);
 }
 

@@ -36,7 +36,7 @@ fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 
 	if (i >= f->nreply || i >= FAKE_MAX) {
 		f->overrun = 1;
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	if (clen <= sizeof(f->sent[i])) {
 		memcpy(f->sent[i], c, clen);
@@ -47,7 +47,7 @@ fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 		return f->reply[i].err;
 	if (f->reply[i].len > *rlen) {
 		f->overrun = 1;
-		return VIVO_CARD_ECOMM;
+		return VIVO_ERR_CARD_COMM;
 	}
 	memcpy(r, f->reply[i].r, f->reply[i].len);
 	*rlen = f->reply[i].len;
@@ -183,7 +183,7 @@ read_retries_6c_only_once(void)
 	fake_reply(&f, NULL, 0, 0x6c04);
 	fake_reply(&f, UID7, 4, 0x9000); /* must never be asked for */
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ENOTSUP);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
 	T_CHECK(f.nsent == 2);
 	T_CHECK(len == 0);
 }
@@ -218,7 +218,7 @@ read_refused_by_status_word(void)
 		fake_reset(&f);
 		fake_reply(&f, NULL, 0, sws[i]);
 		t = transport(&f);
-		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ENOTSUP);
+		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
 		T_CHECK(len == 0);
 		T_CHECK(f.nsent == 1);
 	}
@@ -232,7 +232,7 @@ read_refused_by_status_word(void)
 		fake_reset(&f);
 		fake_reply(&f, UID7, sizeof(UID7), 0x6a81);
 		t = transport(&f);
-		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ENOTSUP);
+		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
 		T_CHECK(len == 0);
 	}
 }
@@ -250,21 +250,21 @@ read_rejects_bad_uid_lengths(void)
 	fake_reset(&f);
 	fake_reply(&f, UID7, 3, 0x9000);
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_EPROTO);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 
 	fake_reset(&f);
 	fake_reply(&f, u11, sizeof(u11), 0x9000);
 	t = transport(&f);
 	len = 99;
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_EPROTO);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 	T_CHECK(uid[VIVO_UID_MAX] == 0xee); /* nothing past 10 bytes written */
 
 	fake_reset(&f);
 	fake_reply(&f, NULL, 0, 0x9000); /* success without data */
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_EPROTO);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
 
@@ -279,7 +279,7 @@ read_rejects_one_byte_reply(void)
 	fake_reset(&f);
 	fake_raw(&f, (const uint8_t *)"\x90", 1);
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_EPROTO);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
 
@@ -296,7 +296,7 @@ read_rejects_oversized_reply(void)
 	fake_reset(&f);
 	fake_reply(&f, big, sizeof(big), 0x9000);
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_EPROTO);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
 
@@ -311,7 +311,7 @@ read_empty_reply_is_chip_gone(void)
 	fake_reset(&f);
 	fake_raw(&f, NULL, 0);
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ECOMM);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
 	T_CHECK(f.nsent == 1);
 }
@@ -325,19 +325,19 @@ read_transport_error(void)
 	size_t len = 99;
 
 	fake_reset(&f);
-	fake_error(&f, VIVO_CARD_ECOMM);
+	fake_error(&f, VIVO_ERR_CARD_COMM);
 	t = transport(&f);
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ECOMM);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
 	T_CHECK(f.nsent == 1);
 
 	/* lost during the 6C retry */
 	fake_reset(&f);
 	fake_reply(&f, NULL, 0, 0x6c07);
-	fake_error(&f, VIVO_CARD_ECOMM);
+	fake_error(&f, VIVO_ERR_CARD_COMM);
 	t = transport(&f);
 	len = 99;
-	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_CARD_ECOMM);
+	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
 	T_CHECK(f.nsent == 2);
 }
