@@ -9,11 +9,13 @@
  */
 #include "lib/auth.h"
 #include "lib/config.h"
+#include "lib/harden.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -175,11 +177,18 @@ main(int argc, char **argv)
 	struct vivo_auth a;
 	const char *err;
 	char cerr[512];
+	int hardened = vivo_harden_process(), herr = errno;
 
 	(void)argc;
 	(void)argv;
 	umask(077);
 	vivo_log_init("vivo-helper", 0, 0);
+	if (hardened != 0) {
+		vivo_err("refusing to run: cannot make the process non-dumpable: "
+		    "%s", strerror(herr));
+		return reply(VIVO_R_INTERNAL, "cannot make the helper non-dumpable",
+		    NULL, NULL, NULL);
+	}
 	if (only_std_fds() != 0)
 		return reply(VIVO_R_INTERNAL, "unexpected open descriptors", NULL,
 		    NULL, NULL);
