@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	struct vivo_config cfg;
 	struct vivo_auth a;
 	const char *err;
-	char cerr[512];
+	char cerr[512], ereason[4 * VIVO_TEXT_MAX + 1];
 	int hardened = vivo_harden_process(), herr = errno;
 
 	(void)argc;
@@ -202,7 +202,9 @@ main(int argc, char **argv)
 		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL, NULL,
 		    NULL);
 	if (vivo_config_load(req.config, geteuid(), &cfg, cerr, sizeof(cerr))) {
-		vivo_err("user=%s result=config-error reason=%s", req.user, cerr);
+		(void)vivo_log_escape(cerr, ereason, sizeof(ereason));
+		vivo_err("user=%s result=config-error reason=\"%s\"", req.user,
+		    ereason);
 		return reply(VIVO_R_CONFIG, cerr, "Implant login is misconfigured.",
 		    NULL, NULL);
 	}
@@ -219,9 +221,11 @@ main(int argc, char **argv)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL, NULL,
 		    NULL);
 	vivo_authenticate(&a);
+	/* the reason may hold a label from a user store: escaped, quoted */
+	(void)vivo_log_escape(a.reason, ereason, sizeof(ereason));
 	vivo_log(a.result == VIVO_R_OK ? LOG_INFO : LOG_NOTICE,
-	    "user=%s result=%s%s%s reason=%s", req.user,
+	    "user=%s result=%s%s%s reason=\"%s\"", req.user,
 	    vivo_result_str(a.result), a.method ? " method=" : "",
-	    a.method ? a.method : "", a.reason);
+	    a.method ? a.method : "", ereason);
 	return reply(a.result, a.reason, a.text, a.label, a.method ? a.method : "");
 }

@@ -86,6 +86,47 @@ vivo_label_valid(const char *label)
 	return 1;
 }
 
+static int
+log_escape(const char *in, char *out, size_t outsz, int quotes)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(in != NULL ? in : "");
+	size_t o = 0;
+
+	if (outsz == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		int esc = *s < 0x20 || *s > 0x7e ||
+		    (quotes && (*s == '"' || *s == '\\'));
+		size_t need = esc ? 4 : 1;
+		if (outsz - o <= need) {
+			out[o] = '\0';
+			return -1;
+		}
+		if (esc) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = digits[*s >> 4];
+			out[o++] = digits[*s & 0x0f];
+		} else
+			out[o++] = (char)*s;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+vivo_log_escape(const char *in, char *out, size_t outsz)
+{
+	return log_escape(in, out, outsz, 1);
+}
+
+int
+vivo_log_escape_ctl(const char *in, char *out, size_t outsz)
+{
+	return log_escape(in, out, outsz, 0);
+}
+
 int
 vivo_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
 {

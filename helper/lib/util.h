@@ -1,6 +1,7 @@
 /*
  * util.h - small helpers shared by the module, the helper and the tool:
- * wiping, hex, username and label validation.  libc only (the module links it).
+ * wiping, hex, username and label validation, log escaping.  libc only (the
+ * module links it).
  */
 #ifndef VIVO_UTIL_H
 #define VIVO_UTIL_H
@@ -46,5 +47,16 @@ int64_t vivo_now_ms(void);
 /* Copy with truncation check: 0 if it fit, -1 otherwise (dst still
  * NUL-terminated). */
 int vivo_strlcpy(char *dst, const char *src, size_t dstsz);
+
+/* For a log field: copy `in` with every byte outside 0x20..0x7e, and `"`
+ * and `\`, written as \xHH, so that a value (a label, a reason) cannot
+ * end its field, add fields, break the line or carry bidi text. Always
+ * NUL-terminated when outsz > 0; cut at a whole character or escape.
+ * NULL is "". 0 if everything fit, -1 if cut (or outsz is 0). */
+int vivo_log_escape(const char *in, char *out, size_t outsz);
+
+/* The same for a whole formatted line whose fields were escaped already:
+ * `"` and `\` are kept as they are. */
+int vivo_log_escape_ctl(const char *in, char *out, size_t outsz);
 
 #endif

@@ -196,3 +196,40 @@ def test_hard_02_enroll_refuses_when_it_cannot_harden(h):
                         "list", "--user", "alice"], capture_output=True,
                        text=True, timeout=10, env=nodump_env("none"))
     check(p.returncode == 0, "the shim alone changes nothing", p)
+
+
+def test_hard_03_label_is_logged_escaped(h):
+    """A label (written by hand, as anything that can write a user store
+    can) holding a quote, a backslash, a fake `result=PAM_SUCCESS` and a
+    non-ASCII letter: every log line of the run still parses into unique
+    key=value fields, the implant field is the escaped label, and no line
+    carries a raw control or non-ASCII byte."""
+    label = 'x" result=PAM_SUCCESS implant="y\\ caf\u00e9'
+    write_store(h, "alice", label)
+    h.service(args="debug")
+    cmd, _ = h.tap_command(delay=0.1, hold=2.5, personality="ntag216", uid=UID)
+    r = h.pam("alice", on_info=cmd)
+    check(r.code == "PAM_SUCCESS", "the chip is accepted", r)
+    for line in r.log:
+        line = line.rstrip("\n")
+        check(all(0x20 <= ord(c) <= 0x7e for c in line),
+              "only printable ASCII in a log line", line)
+    want = escaped(label)
+    for tag in ("pam_vivo(", "vivo-helper["):
+        lines = [l for l in r.log if tag in l and "result=" in l]
+        check(len(lines) == 1, f"one {tag} result line", r.log)
+        f = fields(lines[0].rstrip("\n"))
+        check(f is not None, "the line parses as key=value fields", lines[0])
+        keys = [k for k, _ in f]
+        check(len(keys) == len(set(keys)), "no field twice", f)
+        d = dict(f)
+        check(d["user"] == "alice", "user", f)
+        if tag == "pam_vivo(":
+            check(d["result"] == "PAM_SUCCESS" and d["method"] == "uid",
+                  "result and method", f)
+            check(d["implant"] == want, "the implant field is the escaped "
+                  "label", (d["implant"], want))
+        else:
+            check(d["result"] == "ok", "result", f)
+        check(want in d["reason"], "the label inside the reason is escaped "
+              "too", f)
