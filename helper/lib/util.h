@@ -28,7 +28,8 @@
 int vivo_user_valid(const char *user);
 
 /* 1 if `label` is 1..VIVO_LABEL_MAX bytes of valid UTF-8 without control
- * characters. */
+ * characters (C0, DEL, C1) and without the Unicode bidi controls (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069). */
 int vivo_label_valid(const char *label);
 
 /* Lower-case hex of `len` bytes into `out` (needs 2*len+1). 0 / -1. */

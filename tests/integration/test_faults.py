@@ -498,3 +498,23 @@ def test_fault_63_helper_cannot_make_itself_non_dumpable(h):
 
 def test_fault_64_helper_cannot_set_its_core_limit_to_0(h):
     _helper_cannot_harden(h, "setrlimit")
+
+
+def test_fault_65_enrollment_label_with_bidi_control(h):
+    """U+202E RIGHT-TO-LEFT OVERRIDE in a hand-edited label: the file is
+    refused like any other invalid label (row 44)."""
+    text = open(f"{BASE}/alice", "rb").read().replace(
+        b'"ntag"', '"nt\u202eag"'.encode())
+    r = run_case(h, "PAM_AUTH_ERR", apex(), prepare=_write_store(text))
+    check(any("implant 3: label:" in l for l in r.log),
+          "the log names the file and the entry", r.log)
+    l = h.enroll("list", "--user", "alice")
+    check(l.returncode == 1 and "implant 3: label:" in l.stderr,
+          "and so does vivo-enroll list", l)
+
+
+def test_fault_66_enrollment_label_with_control_byte(h):
+    """An ESC (a terminal escape) in a hand-edited label: refused."""
+    text = open(f"{BASE}/alice", "rb").read().replace(b'"ntag"',
+                                                      b'"nt\x1b[2Jag"')
+    run_case(h, "PAM_AUTH_ERR", apex(), prepare=_write_store(text))

@@ -233,3 +233,16 @@ def test_hard_03_label_is_logged_escaped(h):
             check(d["result"] == "ok", "result", f)
         check(want in d["reason"], "the label inside the reason is escaped "
               "too", f)
+
+
+def test_hard_04_enroll_refuses_bidi_and_control_labels(h):
+    """vivo-enroll add refuses a label with a bidi control or a control
+    character before it waits for a tap, and writes nothing."""
+    for label in ("left\u202ehand", "\u2067x\u2069", "a\u200fb", "a\u061cb",
+                  "a\x1b[2Jb", "a\u0085b"):
+        r = h.enroll("add", "--method", "uid", "--user", "alice", "--label",
+                     label, "--timeout", "1")
+        check(r.returncode == 2 and "--label" in r.stderr,
+              f"{label!r}: refused as a usage error", r)
+        check(not os.path.exists(h.store_path("alice")),
+              f"{label!r}: nothing written", r)

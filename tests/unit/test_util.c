@@ -304,6 +304,43 @@ strlcpy_truncates(void)
 	T_CHECK(d[0] == '#'); /* dstsz 0: nothing written at all */
 }
 
+static void
+label_valid_rejects_bidi_controls(void)
+{
+	static const char *const bidi[] = {
+		"\xd8\x9c",     /* U+061C ARABIC LETTER MARK */
+		"\xe2\x80\x8e", /* U+200E LEFT-TO-RIGHT MARK */
+		"\xe2\x80\x8f", /* U+200F RIGHT-TO-LEFT MARK */
+		"\xe2\x80\xaa", /* U+202A LRE */
+		"\xe2\x80\xab", /* U+202B RLE */
+		"\xe2\x80\xac", /* U+202C PDF */
+		"\xe2\x80\xad", /* U+202D LRO */
+		"\xe2\x80\xae", /* U+202E RLO */
+		"\xe2\x81\xa6", /* U+2066 LRI */
+		"\xe2\x81\xa7", /* U+2067 RLI */
+		"\xe2\x81\xa8", /* U+2068 FSI */
+		"\xe2\x81\xa9", /* U+2069 PDI */
+	};
+	char s[32];
+
+	for (size_t i = 0; i < VIVO_NELEM(bidi); i++) {
+		T_CHECK(vivo_label_valid(bidi[i]) == 0);
+		snprintf(s, sizeof(s), "left%shand", bidi[i]);
+		T_CHECK(vivo_label_valid(s) == 0);
+		snprintf(s, sizeof(s), "hand%s", bidi[i]);
+		T_CHECK(vivo_label_valid(s) == 0);
+	}
+	/* their neighbours are ordinary characters */
+	T_CHECK(vivo_label_valid("a\xd8\x9b" "b") == 1);     /* U+061B */
+	T_CHECK(vivo_label_valid("a\xd8\x9d" "b") == 1);     /* U+061D */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x8d" "b") == 1); /* U+200D ZWJ */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x90" "b") == 1); /* U+2010 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xa9" "b") == 1); /* U+2029 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xaf" "b") == 1); /* U+202F */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xa5" "b") == 1); /* U+2065 */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xaa" "b") == 1); /* U+206A */
+}
+
 /* vivo_log_escape of `in` into a large buffer: 0 and `want`. */
 static int
 esc_is(const char *in, const char *want)
@@ -433,6 +470,7 @@ T_MAIN("util",
     T_CASE(label_valid_rejects_length),
     T_CASE(label_valid_rejects_controls),
     T_CASE(label_valid_rejects_bad_utf8),
+    T_CASE(label_valid_rejects_bidi_controls),
     T_CASE(hex_encode_lowercase),
     T_CASE(hex_encode_refuses_small_buffer),
     T_CASE(hex_decode_valid),
