@@ -109,13 +109,17 @@ $(B)/tests/nopidfd.so: tests/tools/nopidfd.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl $(LDFLAGS)
 
+$(B)/tests/nodump.so: tests/tools/nodump.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl $(LDFLAGS)
+
 $(B)/tests/hmac_roll: tests/tools/hmac_roll.c $(B)/libvivo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
 TEST_TOOLS = $(B)/tests/pamdrive $(B)/tests/exports $(B)/tests/hmac_roll \
-             $(B)/tests/nopidfd.so
+             $(B)/tests/nopidfd.so $(B)/tests/nodump.so
 
 test-tools: all $(TEST_TOOLS)
 

@@ -10,6 +10,7 @@
 #include "lib/card.h"
 #include "lib/config.h"
 #include "lib/file.h"
+#include "lib/harden.h"
 #include "lib/hmac.h"
 #include "lib/log.h"
 #include "lib/pcsc.h"
@@ -1078,6 +1079,9 @@ main(int argc, char **argv)
 	const char *cmd;
 	int i = 1;
 
+	/* first: it may hold an hmac slot secret later (no core, no ptrace) */
+	if (vivo_harden_process() != 0)
+		die(1, "cannot make the process non-dumpable: %s", strerror(errno));
 	memset(&o, 0, sizeof(o));
 	umask(022);
 	vivo_log_init("vivo-enroll", 0, 0);

@@ -9,11 +9,13 @@
  */
 #include "lib/auth.h"
 #include "lib/config.h"
+#include "lib/harden.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -174,12 +176,19 @@ main(int argc, char **argv)
 	struct vivo_config cfg;
 	struct vivo_auth a;
 	const char *err;
-	char cerr[512];
+	char cerr[512], ereason[4 * VIVO_TEXT_MAX + 1], euser[4 * VIVO_USER_MAX + 1];
+	int hardened = vivo_harden_process(), herr = errno;
 
 	(void)argc;
 	(void)argv;
 	umask(077);
 	vivo_log_init("vivo-helper", 0, 0);
+	if (hardened != 0) {
+		vivo_err("refusing to run: cannot make the process non-dumpable: "
+		    "%s", strerror(herr));
+		return reply(VIVO_R_INTERNAL, "cannot make the helper non-dumpable",
+		    NULL, NULL, NULL);
+	}
 	if (only_std_fds() != 0)
 		return reply(VIVO_R_INTERNAL, "unexpected open descriptors", NULL,
 		    NULL, NULL);
@@ -192,8 +201,11 @@ main(int argc, char **argv)
 	if (!vivo_user_valid(req.user))
 		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL, NULL,
 		    NULL);
+	(void)vivo_log_escape_word(req.user, euser, sizeof(euser));
 	if (vivo_config_load(req.config, geteuid(), &cfg, cerr, sizeof(cerr))) {
-		vivo_err("user=%s result=config-error reason=%s", req.user, cerr);
+		(void)vivo_log_escape(cerr, ereason, sizeof(ereason));
+		vivo_err("user=%s result=config-error reason=\"%s\"", euser,
+		    ereason);
 		return reply(VIVO_R_CONFIG, cerr, "Implant login is misconfigured.",
 		    NULL, NULL);
 	}
@@ -209,14 +221,16 @@ main(int argc, char **argv)
 	(void)vivo_strlcpy(a.id.tty, req.tty, sizeof(a.id.tty));
 	(void)vivo_strlcpy(a.id.ruser, req.ruser, sizeof(a.id.ruser));
 	a.on_wait = send_wait;
-	vivo_dbg("user=%s timeout=%u methods=%#x", req.user, a.timeout, cfg.methods);
+	vivo_dbg("user=%s timeout=%u methods=%#x", euser, a.timeout, cfg.methods);
 	if (arm_watchdog(a.timeout) != 0)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL, NULL,
 		    NULL);
 	vivo_authenticate(&a);
+	/* the reason may hold a label from a user store: escaped, quoted */
+	(void)vivo_log_escape(a.reason, ereason, sizeof(ereason));
 	vivo_log(a.result == VIVO_R_OK ? LOG_INFO : LOG_NOTICE,
-	    "user=%s result=%s%s%s reason=%s", req.user,
+	    "user=%s result=%s%s%s reason=\"%s\"", euser,
 	    vivo_result_str(a.result), a.method ? " method=" : "",
-	    a.method ? a.method : "", a.reason);
+	    a.method ? a.method : "", ereason);
 	return reply(a.result, a.reason, a.text, a.label, a.method ? a.method : "");
 }

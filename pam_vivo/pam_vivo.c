@@ -374,6 +374,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct vivo_msg res;
 	const char *user = NULL, *rhost = NULL;
 	int have_res = 0, rc;
+	char emethod[4 * sizeof(res.method) + 1], elabel[4 * VIVO_TEXT_MAX + 1],
+	    ereason[4 * VIVO_TEXT_MAX + 1], euser[4 * VIVO_USER_MAX + 1];
 
 	if (parse_args(pamh, argc, argv, &a) != 0)
 		return PAM_SYSTEM_ERR;
@@ -388,22 +390,30 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	if (pam_get_item(pamh, PAM_RHOST, (const void **)&rhost) != PAM_SUCCESS)
 		rhost = NULL;
+	/* a valid name may still hold a space or '=': one field in the log */
+	(void)vivo_log_escape_word(user, euser, sizeof(euser));
 	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0', &res,
 	    &have_res);
 	if (rc != PAM_SUCCESS || !have_res) {
 		if (rc == PAM_SUCCESS)
 			rc = PAM_SYSTEM_ERR;
-		pam_syslog(pamh, LOG_NOTICE, "user=%s result=%s", user,
+		pam_syslog(pamh, LOG_NOTICE, "user=%s result=%s", euser,
 		    code_name(rc));
 		return rc;
 	}
 	rc = map_result(res.result, a.nouserok);
+	/* what the helper sent may hold a label from a user store: escaped
+	 * (util.h), so it cannot forge fields or lines in root's log */
+	(void)vivo_log_escape(res.method, emethod, sizeof(emethod));
+	(void)vivo_log_escape(res.label, elabel, sizeof(elabel));
+	(void)vivo_log_escape(res.reason, ereason, sizeof(ereason));
 	pam_syslog(pamh, rc == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-	    "user=%s result=%s%s%s%s%s reason=%s", user, code_name(rc),
+	    "user=%s result=%s%s%s%s%s%s reason=\"%s\"", euser, code_name(rc),
 	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? " method=" : "",
-	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? res.method : "",
-	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=" : "",
-	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? res.label : "", res.reason);
+	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? emethod : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=\"" : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? elabel : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? "\"" : "", ereason);
 	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
 	    (flags & (int)PAM_SILENT) == 0)
 		(void)converse(pamh, PAM_ERROR_MSG, res.text);

@@ -441,7 +441,7 @@ try_u2f(struct vivo_auth *a, const struct vivo_enrollments *en,
 				    "counter %u is not above the stored %u: the implant "
 				    "may have been cloned (or a reply replayed)", e->label,
 				    resp.counter, e->u2f.counter);
-				vivo_warn("user=%s %s", a->user, a->reason);
+				vivo_warn("%s", a->reason);
 				setf(a->text, sizeof(a->text), "This implant's signature "
 				    "counter went backwards: it may have been cloned. "
 				    "Refused.");

@@ -1,6 +1,7 @@
 /*
  * log.h - logging for the helper and the enrollment tool: syslog
  * (LOG_AUTHPRIV) and, for the tool, stderr. Never pass secrets here.
+ * The syslog copy is escaped (util.h: vivo_log_escape_ctl); stderr is not.
  */
 #ifndef VIVO_LOG_H
 #define VIVO_LOG_H

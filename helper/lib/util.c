@@ -28,15 +28,18 @@ vivo_user_valid(const char *user)
 }
 
 /* Length of the UTF-8 sequence at s (with at most `left` bytes), or 0 if
- * it is not a valid, shortest-form encoding of a non-surrogate. */
+ * it is not a valid, shortest-form encoding of a non-surrogate; the code
+ * point in *out. */
 static size_t
-utf8_seq(const unsigned char *s, size_t left)
+utf8_seq(const unsigned char *s, size_t left, uint32_t *out)
 {
 	uint32_t cp;
 	size_t n;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*out = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		n = 2;
 		cp = s[0] & 0x1f;
@@ -58,7 +61,18 @@ utf8_seq(const unsigned char *s, size_t left)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return n;
+}
+
+/* C0, DEL, C1, and the bidi controls that reorder the text around them
+ * (a label reaches root's log and terminals). */
+static int
+label_cp_refused(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
 int
@@ -73,17 +87,61 @@ vivo_label_valid(const char *label)
 	if (n == 0 || n > VIVO_LABEL_MAX)
 		return 0;
 	while (i < n) {
-		size_t k;
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-		/* C1 controls U+0080..U+009F are encoded as C2 80..C2 9F */
-		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] < 0xa0)
-			return 0;
-		if ((k = utf8_seq(s + i, n - i)) == 0)
+		uint32_t cp;
+		size_t k = utf8_seq(s + i, n - i, &cp);
+		if (k == 0 || label_cp_refused(cp))
 			return 0;
 		i += k;
 	}
 	return 1;
+}
+
+static int
+log_escape(const char *in, char *out, size_t outsz, int quotes)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(in != NULL ? in : "");
+	size_t o = 0;
+
+	if (outsz == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		int esc = *s < 0x20 || *s > 0x7e ||
+		    (quotes && (*s == '"' || *s == '\\')) ||
+		    (quotes > 1 && (*s == ' ' || *s == '='));
+		size_t need = esc ? 4 : 1;
+		if (outsz - o <= need) {
+			out[o] = '\0';
+			return -1;
+		}
+		if (esc) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = digits[*s >> 4];
+			out[o++] = digits[*s & 0x0f];
+		} else
+			out[o++] = (char)*s;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+vivo_log_escape(const char *in, char *out, size_t outsz)
+{
+	return log_escape(in, out, outsz, 1);
+}
+
+int
+vivo_log_escape_word(const char *in, char *out, size_t outsz)
+{
+	return log_escape(in, out, outsz, 2);
+}
+
+int
+vivo_log_escape_ctl(const char *in, char *out, size_t outsz)
+{
+	return log_escape(in, out, outsz, 0);
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * util.h - small helpers shared by the module, the helper and the tool:
- * wiping, hex, username and label validation.  libc only (the module links it).
+ * wiping, hex, username and label validation, log escaping.  libc only (the
+ * module links it).
  */
 #ifndef VIVO_UTIL_H
 #define VIVO_UTIL_H
@@ -27,7 +28,8 @@
 int vivo_user_valid(const char *user);
 
 /* 1 if `label` is 1..VIVO_LABEL_MAX bytes of valid UTF-8 without control
- * characters. */
+ * characters (C0, DEL, C1) and without the Unicode bidi controls (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069). */
 int vivo_label_valid(const char *label);
 
 /* Lower-case hex of `len` bytes into `out` (needs 2*len+1). 0 / -1. */
@@ -46,5 +48,21 @@ int64_t vivo_now_ms(void);
 /* Copy with truncation check: 0 if it fit, -1 otherwise (dst still
  * NUL-terminated). */
 int vivo_strlcpy(char *dst, const char *src, size_t dstsz);
+
+/* For a log field: copy `in` with every byte outside 0x20..0x7e, and `"`
+ * and `\`, written as \xHH, so that a value (a label, a reason) cannot
+ * end its field, add fields, break the line or carry bidi text. Always
+ * NUL-terminated when outsz > 0; cut at a whole character or escape.
+ * NULL is "". 0 if everything fit, -1 if cut (or outsz is 0). */
+int vivo_log_escape(const char *in, char *out, size_t outsz);
+
+/* The same, for an unquoted `key=value` field (the user name): space and
+ * `=` are escaped too, so "alice" stays alice and "a result=X" cannot add
+ * a field. */
+int vivo_log_escape_word(const char *in, char *out, size_t outsz);
+
+/* The same for a whole formatted line whose fields were escaped already:
+ * `"` and `\` are kept as they are. */
+int vivo_log_escape_ctl(const char *in, char *out, size_t outsz);
 
 #endif

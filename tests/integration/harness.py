@@ -124,6 +124,11 @@ class Harness:
         os.symlink("pts/ptmx", "/dev/ptmx")
         os.makedirs("/dev/shm", mode=0o1777)
         os.chmod("/dev/shm", 0o1777)
+        # what the package's tmpfiles.d entry makes at boot (the registry
+        # of requests waiting for a tap; a root-run request would make it
+        # too, but a screen locker may be the first caller)
+        os.makedirs("/run/pam_vivo")
+        os.chmod("/run/pam_vivo", 0o1777)
         for d in ("etc", "store", "home", "bin", "tmp", "pam.d", "reader"):
             os.makedirs(os.path.join(ROOT, d), mode=0o755)
         os.chmod(ROOT + "/tmp", 0o1777)

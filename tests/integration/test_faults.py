@@ -471,8 +471,71 @@ def test_fault_62_without_pidfds_a_lingering_helper_is_killed(h):
     check(any("did not exit cleanly" in l for l in r.log), "logged", r.log)
 
 
+# ---- hardening (issue "shared machine", finding 6) ----------------------
+
+def nodump_helper(h, mode):
+    """A helper= wrapper that starts the real helper with tests/tools/
+    nodump.so making prctl(PR_SET_DUMPABLE) or setrlimit(RLIMIT_CORE) fail
+    (the module gives the helper an empty environment, so the wrapper sets
+    LD_PRELOAD itself)."""
+    path = f"{ROOT}/bin/nodump-{mode}"
+    asan = ("ASAN_OPTIONS=verify_asan_link_order=0 "
+            if os.environ.get("VIVO_SANITIZE") == "1" else "")
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\nexec env NODUMP_FAIL={mode} {asan}LD_PRELOAD="
+                f"{os.path.join(harness.BUILD, 'tests', 'nodump.so')} "
+                f"{h.helper}\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def _helper_cannot_harden(h, mode):
+    write_config(h)
+    with open(f"{ROOT}/pam.d/faults", "w") as f:
+        f.write(f"auth [ignore=ignore default=done] {h.module} "
+                f"helper={nodump_helper(h, mode)} "
+                f"config={ROOT}/etc/pam_vivo.conf timeout={TIMEOUT} nouserok\n"
+                "auth required pam_debug.so auth=cred_insufficient\n")
+    before = snapshot()
+    cmd, _ = h.tap_command(delay=0.1, hold=TIMEOUT + 1.0, **ntag())
+    r = h.pam("alice", service="faults", on_info=cmd)
+    check(r.code == "PAM_SYSTEM_ERR", "expected PAM_SYSTEM_ERR", r)
+    check(r.elapsed_ms <= TIMEOUT * 1000 + 1000,
+          "answered within timeout + 1 s", r)
+    check(snapshot() == before, "no enrollment changed")
+    check(any("non-dumpable" in l for l in r.log), "logged why", r.log)
+
+
+def test_fault_63_helper_cannot_make_itself_non_dumpable(h):
+    _helper_cannot_harden(h, "prctl")
+
+
+def test_fault_64_helper_cannot_set_its_core_limit_to_0(h):
+    _helper_cannot_harden(h, "setrlimit")
+
+
+def test_fault_65_enrollment_label_with_bidi_control(h):
+    """U+202E RIGHT-TO-LEFT OVERRIDE in a hand-edited label: the file is
+    refused like any other invalid label (row 44)."""
+    text = open(f"{BASE}/alice", "rb").read().replace(
+        b'"ntag"', '"nt\u202eag"'.encode())
+    r = run_case(h, "PAM_AUTH_ERR", apex(), prepare=_write_store(text))
+    check(any("implant 2: label:" in l for l in r.log),
+          "the log names the file and the entry", r.log)
+    l = h.enroll("list", "--user", "alice")
+    check(l.returncode == 1 and "implant 2: label:" in l.stderr,
+          "and so does vivo-enroll list", l)
+
+
+def test_fault_66_enrollment_label_with_control_byte(h):
+    """An ESC (a terminal escape) in a hand-edited label: refused."""
+    text = open(f"{BASE}/alice", "rb").read().replace(b'"ntag"',
+                                                      b'"nt\x1b[2Jag"')
+    run_case(h, "PAM_AUTH_ERR", apex(), prepare=_write_store(text))
+
+
 # ---- the shared machine ----------------------------------------------
-def test_fault_63_u2f_clone_signal_ends_the_request(h):
+def test_fault_67_u2f_clone_signal_ends_the_request(h):
     """A u2f counter that did not grow (a clone, or a replay) ends the
     request: the same tap is not then accepted through the same chip's
     hmac entry, which would verify (shared-machine finding 5)."""

@@ -73,7 +73,7 @@ def test_01_enrolled_chip_tapped_after_prompt_succeeds(h):
     check(r.info == [CUE], "the cue must be shown exactly once", r)
     check(r.errors == [], "no error message on success", r)
     check(apdus(log) == ["FFCA000000"], "exactly one GET DATA UID", apdus(log))
-    check(any("implant=left hand" in l and "method=uid" in l for l in r.log),
+    check(any('implant="left hand"' in l and "method=uid" in l for l in r.log),
           "one log line naming method and implant", r.log)
     check(not any(ENROLLED.lower() in l.lower() for l in r.log),
           "the UID must never be logged", r.log)

@@ -124,7 +124,7 @@ def test_hmac_01_secret_stdin_enroll_then_authenticate_rolls_state(h):
     r, _ = tap(h)
     check(r.code == "PAM_SUCCESS", "second authentication", r)
     check(state_of(path, "apex")[0] not in (c0, c1), "rolled again")
-    check(any("method=hmac" in l and "implant=apex" in l for l in r.log),
+    check(any("method=hmac" in l and 'implant="apex' in l for l in r.log),
           "logged", r.log)
 
 

@@ -60,11 +60,15 @@ class Waiting:
 
 
 def helpers_of(h):
-    """pids of running vivo-helper processes."""
+    """pids of running vivo-helper processes of this test run: the same
+    path in our own mount namespace (another run on the machine has its
+    own /run/vivotest, and its helpers are not ours to kill)."""
     out = []
+    me = os.readlink("/proc/self/ns/mnt")
     for pid in os.listdir("/proc"):
         try:
-            if pid.isdigit() and os.readlink(f"/proc/{pid}/exe") == h.helper:
+            if (pid.isdigit() and os.readlink(f"/proc/{pid}/exe") == h.helper
+                    and os.readlink(f"/proc/{pid}/ns/mnt") == me):
                 out.append(int(pid))
         except OSError:
             pass

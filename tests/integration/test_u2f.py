@@ -72,7 +72,7 @@ def test_u2f_01_enroll_then_authenticate(h):
     r, _ = tap(h)
     check(r.code == "PAM_SUCCESS", "again", r)
     check(counter_of(path, "apex") > c1, "and grew")
-    check(any("method=u2f" in l and "implant=apex" in l for l in r.log), "log",
+    check(any("method=u2f" in l and 'implant="apex' in l for l in r.log), "log",
           r.log)
 
 
@@ -168,7 +168,7 @@ def test_u2f_05_two_implants_second_tapped(h):
     enroll_u2f(h, label="right", chipargs=chip("b"))
     r, _ = tap(h, chipargs=chip("b"))
     check(r.code == "PAM_SUCCESS", "the second implant", r)
-    check(any("implant=right" in l for l in r.log), "the right one", r.log)
+    check(any('implant="right"' in l for l in r.log), "the right one", r.log)
 
 
 # 6 ---------------------------------------------------------------------

@@ -1,10 +1,12 @@
 /*
- * test_util.c - user names, labels, hex, decimal parsing, strlcpy.
+ * test_util.c - user names, labels, hex, decimal parsing, strlcpy,
+ * log escaping.
  */
 #include "t.h"
 #include "util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -302,7 +304,178 @@ strlcpy_truncates(void)
 	T_CHECK(d[0] == '#'); /* dstsz 0: nothing written at all */
 }
 
+static void
+label_valid_rejects_bidi_controls(void)
+{
+	static const char *const bidi[] = {
+		"\xd8\x9c",     /* U+061C ARABIC LETTER MARK */
+		"\xe2\x80\x8e", /* U+200E LEFT-TO-RIGHT MARK */
+		"\xe2\x80\x8f", /* U+200F RIGHT-TO-LEFT MARK */
+		"\xe2\x80\xaa", /* U+202A LRE */
+		"\xe2\x80\xab", /* U+202B RLE */
+		"\xe2\x80\xac", /* U+202C PDF */
+		"\xe2\x80\xad", /* U+202D LRO */
+		"\xe2\x80\xae", /* U+202E RLO */
+		"\xe2\x81\xa6", /* U+2066 LRI */
+		"\xe2\x81\xa7", /* U+2067 RLI */
+		"\xe2\x81\xa8", /* U+2068 FSI */
+		"\xe2\x81\xa9", /* U+2069 PDI */
+	};
+	char s[32];
+
+	for (size_t i = 0; i < VIVO_NELEM(bidi); i++) {
+		T_CHECK(vivo_label_valid(bidi[i]) == 0);
+		snprintf(s, sizeof(s), "left%shand", bidi[i]);
+		T_CHECK(vivo_label_valid(s) == 0);
+		snprintf(s, sizeof(s), "hand%s", bidi[i]);
+		T_CHECK(vivo_label_valid(s) == 0);
+	}
+	/* their neighbours are ordinary characters */
+	T_CHECK(vivo_label_valid("a\xd8\x9b" "b") == 1);     /* U+061B */
+	T_CHECK(vivo_label_valid("a\xd8\x9d" "b") == 1);     /* U+061D */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x8d" "b") == 1); /* U+200D ZWJ */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x90" "b") == 1); /* U+2010 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xa9" "b") == 1); /* U+2029 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xaf" "b") == 1); /* U+202F */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xa5" "b") == 1); /* U+2065 */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xaa" "b") == 1); /* U+206A */
+}
+
+/* vivo_log_escape of `in` into a large buffer: 0 and `want`. */
+static int
+esc_is(const char *in, const char *want)
+{
+	char out[256];
+
+	memset(out, '#', sizeof(out));
+	return vivo_log_escape(in, out, sizeof(out)) == 0 &&
+	    strcmp(out, want) == 0;
+}
+
+static void
+log_escape_keeps_printable_ascii(void)
+{
+	T_CHECK(esc_is("", ""));
+	T_CHECK(esc_is("left hand", "left hand"));
+	T_CHECK(esc_is(" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~",
+	    " !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~"));
+	T_CHECK(esc_is("result=PAM_SUCCESS", "result=PAM_SUCCESS"));
+}
+
+static void
+log_escape_quotes_and_backslash(void)
+{
+	T_CHECK(esc_is("\"", "\\x22"));
+	T_CHECK(esc_is("\\", "\\x5c"));
+	T_CHECK(esc_is("a\" result=PAM_SUCCESS x=\"b",
+	    "a\\x22 result=PAM_SUCCESS x=\\x22b"));
+	/* an escape already in the input cannot pass for one of ours */
+	T_CHECK(esc_is("\\x0a", "\\x5cx0a"));
+}
+
+static void
+log_escape_control_bytes(void)
+{
+	char all[33], want[33 * 4 + 1];
+
+	T_CHECK(esc_is("a\nb", "a\\x0ab"));
+	T_CHECK(esc_is("\r\t\x1b[31m", "\\x0d\\x09\\x1b[31m"));
+	T_CHECK(esc_is("\x7f", "\\x7f"));
+	T_CHECK(esc_is("\x01\x1f", "\\x01\\x1f"));
+	/* every C0 byte and DEL */
+	for (int c = 1; c < 0x20; c++)
+		all[c - 1] = (char)c;
+	all[31] = 0x7f;
+	all[32] = '\0';
+	for (int i = 0; i < 32; i++)
+		snprintf(want + 4 * i, 5, "\\x%02x",
+		    (unsigned)(unsigned char)all[i]);
+	T_CHECK(esc_is(all, want));
+}
+
+static void
+log_escape_utf8_and_bidi_bytes(void)
+{
+	T_CHECK(esc_is("caf\xc3\xa9", "caf\\xc3\\xa9"));
+	T_CHECK(esc_is("\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil")); /* RLO */
+	T_CHECK(esc_is("\xc2\x85", "\\xc2\\x85"));                   /* NEL */
+	T_CHECK(esc_is("\xff\x80", "\\xff\\x80"));                   /* not UTF-8 */
+	T_CHECK(esc_is("\xf0\x9f\xa6\xbe", "\\xf0\\x9f\\xa6\\xbe"));
+}
+
+static void
+log_escape_null_and_zero_size(void)
+{
+	char out[4] = "###";
+
+	T_CHECK(vivo_log_escape(NULL, out, sizeof(out)) == 0);
+	T_CHECK(out[0] == '\0');
+	memcpy(out, "###", 4);
+	T_CHECK(vivo_log_escape("a", out, 0) == -1);
+	T_CHECK(out[0] == '#'); /* outsz 0: nothing written at all */
+	T_CHECK(vivo_log_escape_ctl("a", out, 0) == -1);
+	T_CHECK(out[0] == '#');
+}
+
+/* At every output size: NUL-terminated inside it, nothing written past
+ * it, a prefix of the full result made of whole units (never half an
+ * escape), -1 exactly when something was cut. */
+static void
+log_escape_truncates_at_every_size(void)
+{
+	static const char in[] = "a\"b\\\x01" "c\xc3\xa9" "d";
+	static const char full[] = "a\\x22b\\x5c\\x01c\\xc3\\xa9d";
+	static const size_t cuts[] = { 0, 1, 5, 6, 10, 14, 15, 19, 23, 24 };
+	char out[sizeof(full) + 8];
+
+	for (size_t sz = 1; sz <= sizeof(full) + 2; sz++) {
+		int r;
+		size_t n, want = 0;
+
+		memset(out, '#', sizeof(out));
+		r = vivo_log_escape(in, out, sz);
+		n = strnlen(out, sz);
+		T_CHECK(n < sz);                       /* NUL inside */
+		for (size_t i = sz; i < sizeof(out); i++)
+			T_CHECK(out[i] == '#');        /* nothing past it */
+		T_CHECK(memcmp(out, full, n) == 0);    /* a prefix */
+		for (size_t i = 0; i < VIVO_NELEM(cuts); i++)
+			if (cuts[i] < sz)
+				want = cuts[i];        /* longest whole cut */
+		T_CHECK(n == want);
+		T_CHECK(r == (n == strlen(full) ? 0 : -1));
+	}
+}
+
+static void
+log_escape_ctl_leaves_quotes(void)
+{
+	char out[64];
+
+	T_CHECK(vivo_log_escape_ctl("reason=\"a\\b\"", out, sizeof(out)) == 0);
+	T_CHECK(strcmp(out, "reason=\"a\\b\"") == 0);
+	T_CHECK(vivo_log_escape_ctl("a\nb\x1b\x7f\xc3\xa9", out, sizeof(out)) == 0);
+	T_CHECK(strcmp(out, "a\\x0ab\\x1b\\x7f\\xc3\\xa9") == 0);
+	T_CHECK(vivo_log_escape_ctl("ab\ncd", out, 6) == -1);
+	T_CHECK(strcmp(out, "ab") == 0);
+}
+
+static void
+log_escape_word_keeps_one_field(void)
+{
+	char out[256];
+
+	T_CHECK(vivo_log_escape_word("alice", out, sizeof(out)) == 0 &&
+	    strcmp(out, "alice") == 0);
+	T_CHECK(vivo_log_escape_word("a result=PAM_SUCCESS", out,
+	    sizeof(out)) == 0 &&
+	    strcmp(out, "a\\x20result\\x3dPAM_SUCCESS") == 0);
+	T_CHECK(vivo_log_escape_word("\"x\"", out, sizeof(out)) == 0 &&
+	    strcmp(out, "\\x22x\\x22") == 0);
+}
+
 T_MAIN("util",
+    T_CASE(log_escape_word_keeps_one_field),
     T_CASE(user_valid_accepts_ordinary_names),
     T_CASE(user_valid_rejects_path_tricks),
     T_CASE(user_valid_rejects_option_and_nis_prefixes),
@@ -312,6 +485,7 @@ T_MAIN("util",
     T_CASE(label_valid_rejects_length),
     T_CASE(label_valid_rejects_controls),
     T_CASE(label_valid_rejects_bad_utf8),
+    T_CASE(label_valid_rejects_bidi_controls),
     T_CASE(hex_encode_lowercase),
     T_CASE(hex_encode_refuses_small_buffer),
     T_CASE(hex_decode_valid),
@@ -321,4 +495,11 @@ T_MAIN("util",
     T_CASE(parse_uint_rejects_junk),
     T_CASE(parse_uint_rejects_overflow),
     T_CASE(strlcpy_fits),
-    T_CASE(strlcpy_truncates))
+    T_CASE(strlcpy_truncates),
+    T_CASE(log_escape_keeps_printable_ascii),
+    T_CASE(log_escape_quotes_and_backslash),
+    T_CASE(log_escape_control_bytes),
+    T_CASE(log_escape_utf8_and_bidi_bytes),
+    T_CASE(log_escape_null_and_zero_size),
+    T_CASE(log_escape_truncates_at_every_size),
+    T_CASE(log_escape_ctl_leaves_quotes))
