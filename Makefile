@@ -134,6 +134,7 @@ check: deps
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@sh tests/test-install.sh
 	@sh tests/test-manpages.sh
+	@sh tests/test-docs.sh
 ifneq ($(SANITIZE),1)
 	@$(MAKE) --no-print-directory fuzz-regress
 endif

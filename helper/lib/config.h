@@ -33,7 +33,7 @@ struct vivo_config {
 	int check_counter;                 /* u2f: counter must grow */
 };
 
-/* The defaults of design.md. */
+/* The defaults (docs/config.md, "Keys"). */
 void vivo_config_defaults(struct vivo_config *c);
 
 /* Parse a config text. Unknown keys, wrong types and out-of-range values
