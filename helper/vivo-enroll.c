@@ -13,7 +13,10 @@
 #include "lib/harden.h"
 #include "lib/hmac.h"
 #include "lib/log.h"
-#include "lib/pcsc.h"
+#include "lib/method.h"
+#include "lib/priv.h"
+#include "lib/reader.h"
+#include "lib/tap.h"
 #include "lib/store.h"
 #include "lib/tapreg.h"
 #include "lib/u2f.h"
@@ -45,24 +48,37 @@ struct opts {
 	int yes;          /* hmac --program: don't ask */
 };
 
-/* A secret held while the tool runs (an hmac slot key): die() wipes it
- * before exiting, as the normal path does. */
-static void *live_secret;
-static size_t live_secret_len;
-
+/* No secret is held when this runs: the paths that hold one (hmac add)
+ * wipe it first and only then report. */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (live_secret != NULL)
-		OPENSSL_cleanse(live_secret, live_secret_len);
 	fputs("vivo-enroll: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(status);
+}
+
+/* Why something failed, for a path that must clean up before it dies. */
+struct fail {
+	int status;
+	char why[1024];
+};
+
+static int __attribute__((format(printf, 3, 4)))
+failed(struct fail *f, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->status = status;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 static void __attribute__((noreturn))
@@ -226,175 +242,92 @@ waiter(const char *what, const char *user, struct vivo_waiter *w)
 		(void)vivo_strlcpy(w->ruser, pw.pw_name, sizeof(w->ruser));
 }
 
-/* Register as waiting for a tap; dies when that cannot be done. */
-static vivo_tapreg_t *
-join(const struct vivo_config *c, const char *what, const char *user)
+/* The one tap loop (tap.h), as this tool uses it: fn's error, or why the
+ * tap loop stopped, in f. 0 / -1. */
+static int
+run_tap(const struct vivo_config *c, const char *what, const char *user,
+    unsigned timeout, vivo_chip_fn fn, void *arg, char *fnwhy,
+    struct fail *f)
 {
 	struct vivo_waiter w;
-	vivo_tapreg_t *reg = NULL;
-	char err[512];
+	struct vivo_tap tp;
+	int r;
 
 	waiter(what, user, &w);
-	if (vivo_tapreg_join(&reg, VIVO_TAPREG_DIR, &w, c, err, sizeof(err)) != 0)
-		die(1, "%s", err);
-	return reg;
+	memset(&tp, 0, sizeof(tp));
+	tp.io = &vivo_pcsc_io;
+	tp.regdir = VIVO_TAPREG_DIR;
+	tp.cfg = c;
+	tp.who = &w;
+	tp.timeout = timeout;
+	tp.ready = print_ready;
+	tp.ready_arg = &timeout;
+	r = vivo_tap_run(&tp, fn, arg);
+	if (r == VIVO_OK)
+		return 0;
+	if (r == VIVO_ERR_TAP_CONTESTED)
+		return failed(f, 1, "not using this tap: another request is "
+		    "waiting for a tap on the same reader: %s. Nothing was "
+		    "changed.", tp.why);
+	if (r == VIVO_ERR_TAP_REGISTRY)
+		return failed(f, 1, "%s", tp.why);
+	if (fnwhy != NULL && fnwhy[0] != '\0')
+		return failed(f, 1, "%s", fnwhy);
+	return failed(f, 1, "%s", vivo_strerr(r));
 }
 
-/* Dies when the tap on `reader` is contested. */
-static void
-check_tap(vivo_tapreg_t *reg, vivo_pcsc_t *p, const char *reader)
-{
-	char other[1024];
-	int st = vivo_tapreg_check(reg, reader, vivo_tapreg_now(), other,
-	    sizeof(other));
-
-	if (st == VIVO_TAPREG_FREE)
-		return;
-	vivo_pcsc_free(&p);
-	if (st == VIVO_TAPREG_CONTESTED)
-		die(1, "not using this tap: another request is waiting for a tap "
-		    "on the same reader: %s. Nothing was changed.", other);
-	die(1, "cannot tell whether another request waits for this tap; "
-	    "nothing was changed");
-}
-
-/* Work on a tapped chip: 0 done, VIVO_ERR_CARD_COMM to wait for another tap;
- * anything else dies with its own message. */
-typedef int (*chip_fn)(const struct vivo_transport *t, void *arg);
-
-/* Wait for a fresh tap and run fn on the chip, until it completes. */
-static void
-with_tapped_chip(const struct vivo_config *c, const char *what,
-    const char *user, unsigned timeout, chip_fn fn, void *arg)
-{
-	vivo_pcsc_t *p = NULL;
-	vivo_tapreg_t *reg = join(c, what, user);
-	int64_t deadline = vivo_now_ms() + (int64_t)timeout * 1000;
-	int r, told = 0;
-
-	if ((r = vivo_pcsc_new(&p, c)) != 0)
-		die(1, "%s", vivo_pcsc_strerr(r));
-	for (;;) {
-		char reader[128];
-		uint8_t atr[64];
-		size_t atrlen = sizeof(atr);
-		struct vivo_transport t;
-
-		r = vivo_pcsc_wait_tap(p, deadline, told ? NULL : print_ready,
-		    &timeout, reader, sizeof(reader));
-		told = 1;
-		if (r != 0) {
-			vivo_pcsc_free(&p);
-			die(1, "%s", vivo_pcsc_strerr(r));
-		}
-		check_tap(reg, p, reader);
-		if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0)
-			continue;
-		r = fn(&t, arg);
-		vivo_pcsc_disconnect(p);
-		if (r == VIVO_ERR_CARD_COMM) {
-			printf("The chip was lost during the exchange: hold it still "
-			    "and try again...\n");
-			fflush(stdout);
-			continue;
-		}
-		vivo_pcsc_free(&p);
-		vivo_tapreg_leave(&reg);
-		return;
-	}
-}
-
-struct uid_read {
-	uint8_t uid[VIVO_UID_MAX];
-	size_t len;
+/* add: enroll the tapped chip with the method's own row. */
+struct add_ctx {
+	const struct vivo_method_ops *m;
+	struct vivo_enroll_req req;
+	struct vivo_entry e;
+	char why[512];
 };
 
 static int
-read_uid_fn(const struct vivo_transport *t, void *arg)
+add_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
+    void *arg)
 {
-	struct uid_read *u = arg;
-	int r = vivo_uid_read(t, u->uid, &u->len);
+	struct add_ctx *x = arg;
+	int r;
 
-	if (r != 0 && r != VIVO_ERR_CARD_COMM)
-		die(1, "this chip did not report a UID (it answered GET DATA "
-		    "with an error)");
+	(void)atr;
+	(void)atrlen;
+	x->why[0] = '\0';
+	r = x->m->enroll(t, &x->req, &x->e, x->why, sizeof(x->why));
+	if (r == VIVO_ERR_CARD_COMM) {
+		printf("The chip was lost during the exchange: hold it still and "
+		    "try again...\n");
+		fflush(stdout);
+	}
 	return r;
 }
 
-struct hmac_enroll {
-	unsigned slot;
-	int program;
-	uint8_t key[VIVO_HMAC_KEY_LEN];
-};
-
-/* SELECT, program the slot if asked, then check that the card computes
- * HMAC-SHA1 with exactly our key: nothing is written before that. */
+/* Read the 20-byte secret as 40 hex digits on stdin (never echoed).
+ * 0 / -1 (nothing of it left in our buffers). */
 static int
-hmac_enroll_fn(const struct vivo_transport *t, void *arg)
-{
-	struct hmac_enroll *h = arg;
-	uint8_t status[VIVO_HMAC_STATUS_LEN], chal[VIVO_HMAC_CHAL_LEN];
-	uint8_t resp[VIVO_HMAC_RESP_LEN], want[VIVO_HMAC_RESP_LEN];
-	static const uint8_t noacc[6] = { 0 };
-	int r;
-
-	if ((r = vivo_hmac_select(t, status)) != 0) {
-		if (r == VIVO_ERR_CARD_COMM)
-			return r;
-		die(1, "this chip has no HMAC-SHA1 challenge-response applet");
-	}
-	if (h->program) {
-		r = vivo_hmac_program(t, h->slot, h->key, noacc, status);
-		if (r == VIVO_ERR_CARD_COMM)
-			return r;
-		if (r != 0)
-			die(1, "the chip refused to program slot %u (is it protected "
-			    "by an access code?); nothing was written", h->slot);
-	}
-	if (!vivo_hmac_slot_programmed(status, h->slot))
-		die(1, "slot %u of this implant is not programmed: use --program, "
-		    "or program it with YubiKey tools first", h->slot);
-	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
-	    vivo_hmac_sha1(h->key, chal, sizeof(chal), want) != 0)
-		die(1, "OpenSSL error");
-	r = vivo_hmac_challenge(t, h->slot, chal, sizeof(chal), resp);
-	if (r == VIVO_ERR_CARD_COMM)
-		return r;
-	if (r != 0)
-		die(1, "slot %u did not answer the challenge (not configured for "
-		    "HMAC-SHA1 challenge-response?)", h->slot);
-	r = CRYPTO_memcmp(resp, want, sizeof(resp));
-	OPENSSL_cleanse(resp, sizeof(resp));
-	OPENSSL_cleanse(want, sizeof(want));
-	if (r != 0)
-		die(1, "the secret does not match slot %u of this implant; "
-		    "nothing was written", h->slot);
-	return 0;
-}
-
-/* Read the 20-byte secret as 40 hex digits on stdin (never echoed). */
-static void
-read_secret(uint8_t key[VIVO_HMAC_KEY_LEN])
+read_secret(uint8_t key[VIVO_HMAC_KEY_LEN], struct fail *f)
 {
 	char line[256], hex[256];
 	size_t n = 0, len = 0;
+	int ok = -1;
 
 	if (fgets(line, sizeof(line), stdin) == NULL)
-		die(1, "--secret-stdin: no secret on standard input");
+		return failed(f, 1, "--secret-stdin: no secret on standard input");
 	for (size_t i = 0; line[i] != '\0'; i++)
 		if (line[i] != ' ' && line[i] != '\n' && line[i] != '\r' &&
 		    line[i] != '\t' && n < sizeof(hex) - 1)
 			hex[n++] = line[i];
 	hex[n] = '\0';
 	if (vivo_hex_decode(hex, key, VIVO_HMAC_KEY_LEN, &len) != 0 ||
-	    len != VIVO_HMAC_KEY_LEN) {
-		VIVO_WIPE_ARRAY(line);
-		VIVO_WIPE_ARRAY(hex);
-		die(EXIT_USAGE, "--secret-stdin: expected the 20-byte secret as "
-		    "40 hex digits");
-	}
+	    len != VIVO_HMAC_KEY_LEN)
+		(void)failed(f, EXIT_USAGE, "--secret-stdin: expected the 20-byte "
+		    "secret as 40 hex digits");
+	else
+		ok = 0;
 	VIVO_WIPE_ARRAY(line);
 	VIVO_WIPE_ARRAY(hex);
+	return ok;
 }
 
 static void
@@ -433,42 +366,43 @@ struct locks {
 	int a, b;
 };
 
-static struct locks
+static int
 lock_and_load(const struct vivo_config *cfg, const char *user,
-    const struct target *t, struct vivo_store *s, struct vivo_store *labels)
+    const struct target *t, struct vivo_store *s, struct vivo_store *labels,
+    struct locks *l, struct fail *f)
 {
 	char err[512];
-	struct locks l = { -1, -1 };
 	const char *first = t->path, *second = t->other;
 	int r;
 
+	l->a = l->b = -1;
 	if (t->other[0] != '\0' && t->file_mode == 0644) {
 		first = t->other; /* the protected file's directory first */
 		second = t->path;
 	}
 	if (vivo_file_mkparents(t->path, t->dir_mode) != 0)
-		die(1, "cannot create the directory of %s: %s", t->path,
-		    strerror(errno));
+		return failed(f, 1, "cannot create the directory of %s: %s",
+		    t->path, strerror(errno));
 	if (t->owner == 0 && t->other[0] != '\0' && vivo_store_migrate(cfg,
 	    user, err, sizeof(err)) < 0)
-		die(1, "%s (nothing was changed)", err);
-	if ((l.a = vivo_file_lock_dir(first)) < 0)
-		die(1, "cannot lock the directory of %s: %s", first,
+		return failed(f, 1, "%s (nothing was changed)", err);
+	if ((l->a = vivo_file_lock_dir(first)) < 0)
+		return failed(f, 1, "cannot lock the directory of %s: %s", first,
 		    strerror(errno));
-	if (second[0] != '\0' && (l.b = vivo_file_lock_dir(second)) < 0 &&
+	if (second[0] != '\0' && (l->b = vivo_file_lock_dir(second)) < 0 &&
 	    errno != ENOENT)
-		die(1, "cannot lock the directory of %s: %s", second,
+		return failed(f, 1, "cannot lock the directory of %s: %s", second,
 		    strerror(errno));
 	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
 	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
-		die(1, "%s (nothing was changed)", err);
+		return failed(f, 1, "%s (nothing was changed)", err);
 	memset(labels, 0, sizeof(*labels));
 	if (t->other[0] != '\0') {
 		r = vivo_store_load(t->other, t->owner, labels, err, sizeof(err));
 		if (r != 0 && r != VIVO_ERR_FILE_NOENT)
-			die(1, "%s (nothing was changed)", err);
+			return failed(f, 1, "%s (nothing was changed)", err);
 	}
-	return l;
+	return 0;
 }
 
 static void
@@ -478,26 +412,28 @@ unlock(struct locks l)
 	vivo_file_unlock(l.a);
 }
 
-static void
-save(const struct target *t, const struct vivo_store *s)
+static int
+save(const struct target *t, const struct vivo_store *s, struct fail *f)
 {
 	vivo_file_clean_stale(t->path); /* we hold the lock */
 	int r = vivo_store_save(t->path, s, t->file_mode);
 
 	if (r == VIVO_ERR_FILE_NOTSYNCED)
-		die(1, "%s was written, but its directory could not be synced to "
-		    "disk (%s): after a crash the previous version may be back",
-		    t->path, strerror(errno));
+		return failed(f, 1, "%s was written, but its directory could not "
+		    "be synced to disk (%s): after a crash the previous version "
+		    "may be back", t->path, strerror(errno));
 	if (r != 0)
-		die(1, "cannot write %s: %s (the previous version is intact)",
-		    t->path, strerror(errno));
+		return failed(f, 1, "cannot write %s: %s (the previous version is "
+		    "intact)", t->path, strerror(errno));
+	return 0;
 }
 
 /* Pick the entry's label (given, or "<method>-N"), check it is free and
- * there is room. */
-static void
+ * there is room. 0 / -1. */
+static int
 choose_label(const struct opts *o, const struct vivo_store *s,
-    const struct vivo_store *other, const char *user, struct vivo_entry *e)
+    const struct vivo_store *other, const char *user, struct vivo_entry *e,
+    struct fail *f)
 {
 	if (o->label != NULL)
 		(void)vivo_strlcpy(e->label, o->label, sizeof(e->label));
@@ -511,222 +447,108 @@ choose_label(const struct opts *o, const struct vivo_store *s,
 	}
 	if (vivo_store_find(s, e->label) >= 0 ||
 	    vivo_store_find(other, e->label) >= 0)
-		die(1, "%s already has an implant labelled \"%s\"", user, e->label);
+		return failed(f, 1, "%s already has an implant labelled \"%s\"",
+		    user, e->label);
 	if (s->n >= VIVO_ENTRIES_MAX)
-		die(1, "%s already has %d implants enrolled", user, VIVO_ENTRIES_MAX);
+		return failed(f, 1, "%s already has %d implants enrolled", user,
+		    VIVO_ENTRIES_MAX);
 	vivo_store_now(e->created);
-}
-
-/* The chip was checked: lock, re-read, add, write. dup() refuses an entry
- * for a chip that is already enrolled (it dies). */
-typedef void (*dup_fn)(const struct vivo_store *s, const char *user,
-    void *arg);
-
-static void
-store_entry(const struct opts *o, const struct vivo_config *c,
-    const struct target *t, const char *user,
-    struct vivo_entry *e, dup_fn dup, void *arg)
-{
-	struct vivo_store *s, *other;
-	struct locks l;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (other = calloc(1, sizeof(*other))) == NULL)
-		die(1, "out of memory");
-	l = lock_and_load(c, user, t, s, other);
-	dup(s, user, arg);
-	choose_label(o, s, other, user, e);
-	(void)vivo_store_add(s, e);
-	save(t, s);
-	unlock(l);
-	explicit_bzero(other, sizeof(*other));
-	free(other);
-	vivo_info("enrolled implant \"%s\" for %s (%s) in %s", e->label, user,
-	    o->method, t->path);
-	printf("Enrolled \"%s\" for %s (method %s) in %s.\n", e->label, user,
-	    o->method, t->path);
-	explicit_bzero(s, sizeof(*s));
-	free(s);
-}
-
-static void
-uid_dup(const struct vivo_store *s, const char *user, void *arg)
-{
-	const struct uid_read *u = arg;
-
-	for (size_t i = 0; i < s->n; i++)
-		if (s->e[i].method == VIVO_M_UID &&
-		    vivo_uid_match(u->uid, u->len, &s->e[i].uid) == 1)
-			die(1, "this chip is already enrolled for %s as \"%s\"", user,
-			    s->e[i].label);
-}
-
-static void
-hmac_dup(const struct vivo_store *s, const char *user, void *arg)
-{
-	const struct hmac_enroll *h = arg;
-	uint8_t resp[VIVO_HMAC_RESP_LEN], key[VIVO_HMAC_KEY_LEN];
-
-	/* we hold K: an existing state that opens with HMAC(K, C) is this
-	 * very secret */
-	for (size_t i = 0; i < s->n; i++) {
-		const struct vivo_hmac_data *d = &s->e[i].hmac;
-		int same;
-		if (s->e[i].method != VIVO_M_HMAC || d->slot != h->slot ||
-		    vivo_hmac_sha1(h->key, d->challenge, sizeof(d->challenge),
-		    resp) != 0)
-			continue;
-		same = vivo_hmac_open(d, user, resp, key) == 0;
-		OPENSSL_cleanse(resp, sizeof(resp));
-		OPENSSL_cleanse(key, sizeof(key));
-		if (same)
-			die(1, "this implant's slot %u is already enrolled for %s as "
-			    "\"%s\"", h->slot, user, s->e[i].label);
-	}
-}
-
-static void
-add_uid(const struct opts *o, const struct vivo_config *c, const char *user,
-    const struct target *t)
-{
-	struct uid_read u = { { 0 }, 0 };
-	struct vivo_entry e;
-
-	printf("Enrolling an implant for %s by UID.\n", user);
-	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, read_uid_fn, &u);
-	if (vivo_uid_is_random(u.uid, u.len))
-		die(1, "this chip shows a random ID (4 bytes starting 08), new at "
-		    "every power-up: it cannot be enrolled by UID");
-	memset(&e, 0, sizeof(e));
-	e.method = VIVO_M_UID;
-	if (vivo_uid_enroll(u.uid, u.len, VIVO_UID_ITER_DEFAULT, &e.uid) != 0)
-		die(1, "cannot hash the UID (OpenSSL error)");
-	store_entry(o, c, t, user, &e, uid_dup, &u);
-	VIVO_WIPE_ARRAY(u.uid);
-	printf("Note: a UID is not a secret. Anyone who can read this chip, even "
-	    "briefly, can copy its UID onto another chip, and that copy will "
-	    "be accepted. Prefer u2f or hmac where the chip supports them.\n");
-	if (!(c->methods & VIVO_M_UID))
-		printf("Warning: %s does not list \"uid\" in methods; this "
-		    "enrollment is not accepted until it does.\n", cfg_path(o));
-}
-
-static void
-add_hmac(const struct opts *o, const struct vivo_config *c, const char *user,
-    const struct target *t)
-{
-	struct hmac_enroll h;
-	struct vivo_entry e;
-
-	memset(&h, 0, sizeof(h));
-	live_secret = &h;
-	live_secret_len = sizeof(h);
-	if (o->slot == 0)
-		die(EXIT_USAGE, "add --method hmac needs --slot 1 or --slot 2");
-	if (o->secret_stdin == o->program)
-		die(EXIT_USAGE, "add --method hmac needs either --secret-stdin "
-		    "(keep the slot's secret) or --program (write a new one)");
-	h.slot = o->slot;
-	h.program = o->program;
-	if (o->program) {
-		if (!o->yes)
-			confirm_program(o->slot);
-		if (RAND_bytes(h.key, sizeof(h.key)) != 1)
-			die(1, "OpenSSL cannot make a random secret");
-	} else
-		read_secret(h.key);
-	printf("Enrolling slot %u of an implant for %s (HMAC-SHA1 "
-	    "challenge-response).\n", h.slot, user);
-	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, hmac_enroll_fn,
-	    &h);
-	memset(&e, 0, sizeof(e));
-	e.method = VIVO_M_HMAC;
-	if (vivo_hmac_seal(h.key, user, h.slot, &e.hmac) != 0)
-		die(1, "cannot seal the state (OpenSSL error)");
-	store_entry(o, c, t, user, &e, hmac_dup, &h);
-	OPENSSL_cleanse(&h, sizeof(h));
-	live_secret = NULL;
-	if (o->program)
-		printf("Slot %u now holds a new random secret, known only to the "
-		    "implant (this computer keeps it sealed).\n", o->slot);
-	if (!(c->methods & VIVO_M_HMAC))
-		printf("Warning: %s does not list \"hmac\" in methods; this "
-		    "enrollment is not accepted until it does.\n", cfg_path(o));
-}
-
-struct u2f_enroll {
-	const char *appid;
-	struct vivo_u2f_reg reg;
-};
-
-/* SELECT, REGISTER with a fresh challenge, verify the attestation. */
-static int
-u2f_enroll_fn(const struct vivo_transport *t, void *arg)
-{
-	struct u2f_enroll *u = arg;
-	uint8_t chal[VIVO_U2F_PARAM_LEN], app[VIVO_U2F_PARAM_LEN];
-	int r;
-
-	if ((r = vivo_u2f_select(t)) != 0) {
-		if (r == VIVO_ERR_CARD_COMM)
-			return r;
-		if (r == VIVO_ERR_U2F_FIDO2)
-			die(1, "this chip's FIDO applet speaks FIDO2 (CTAP2) only; "
-			    "u2f needs a U2F (CTAP1) applet");
-		die(1, "this chip has no FIDO U2F applet");
-	}
-	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
-	    vivo_u2f_app_param(u->appid, app) != 0)
-		die(1, "OpenSSL error");
-	r = vivo_u2f_register(t, chal, app, &u->reg);
-	if (r == VIVO_ERR_CARD_COMM)
-		return r;
-	if (r == VIVO_ERR_CARD_PROTO)
-		die(1, "the registration reply is malformed, or its attestation "
-		    "signature does not verify; nothing was written");
-	if (r != 0)
-		die(1, "the FIDO applet refused to register (is an attestation "
-		    "certificate installed?)");
 	return 0;
 }
 
-static void
-u2f_dup(const struct vivo_store *s, const char *user, void *arg)
+/* Is the chip just enrolled already there? 0, or -1 naming the entry. */
+static int
+is_dup(const struct vivo_store *s, const char *user,
+    const struct vivo_enroll_req *req, const struct vivo_entry *e,
+    struct fail *f)
 {
-	const struct u2f_enroll *u = arg;
-
-	for (size_t i = 0; i < s->n; i++)
-		if (s->e[i].method == VIVO_M_U2F &&
-		    memcmp(s->e[i].u2f.pub, u->reg.pub, VIVO_U2F_PUB_LEN) == 0)
-			die(1, "this registration is already enrolled for %s as "
-			    "\"%s\"", user, s->e[i].label);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct vivo_entry *o = &s->e[i];
+		int same = 0;
+		if (o->method != e->method)
+			continue;
+		if (e->method == VIVO_M_UID)
+			same = vivo_uid_match(req->uid, req->uidlen, &o->uid) == 1;
+		else if (e->method == VIVO_M_U2F)
+			same = memcmp(o->u2f.pub, e->u2f.pub, VIVO_U2F_PUB_LEN) == 0;
+		else if (e->method == VIVO_M_HMAC && o->hmac.slot == req->slot) {
+			/* we hold K: a state that opens with HMAC(K, C) is this
+			 * very secret */
+			uint8_t resp[VIVO_HMAC_RESP_LEN], key[VIVO_HMAC_KEY_LEN];
+			same = vivo_hmac_sha1(req->key, o->hmac.challenge,
+			    sizeof(o->hmac.challenge), resp) == 0 &&
+			    vivo_hmac_open(&o->hmac, user, resp, key) == 0;
+			OPENSSL_cleanse(resp, sizeof(resp));
+			OPENSSL_cleanse(key, sizeof(key));
+		}
+		if (same)
+			return failed(f, 1, "this %s is already enrolled for %s as "
+			    "\"%s\"", e->method == VIVO_M_U2F ? "registration" :
+			    e->method == VIVO_M_HMAC ? "implant's slot" : "chip", user,
+			    o->label);
+	}
+	return 0;
 }
 
-static void
-add_u2f(const struct opts *o, const struct vivo_config *c, const char *user,
-    const struct target *t)
+/* The chip was checked: lock, re-read, refuse a duplicate, add, write.
+ * 0 / -1 (nothing written). */
+static int
+store_entry(const struct opts *o, const struct vivo_config *c,
+    const struct target *t, const char *user, struct vivo_entry *e,
+    const struct vivo_enroll_req *req, struct fail *f)
 {
-	struct u2f_enroll u;
-	struct vivo_entry e;
+	struct vivo_store *s = NULL, *other = NULL;
+	struct locks l = { -1, -1 };
+	int ok = -1;
 
-	memset(&u, 0, sizeof(u));
-	u.appid = c->appid;
-	printf("Registering an implant's FIDO U2F applet for %s (appid %s).\n",
-	    user, c->appid);
-	with_tapped_chip(c, "add", user, o->timeout ? o->timeout : c->timeout, u2f_enroll_fn,
-	    &u);
-	memset(&e, 0, sizeof(e));
-	e.method = VIVO_M_U2F;
-	(void)vivo_strlcpy(e.u2f.appid, c->appid, sizeof(e.u2f.appid));
-	memcpy(e.u2f.kh, u.reg.kh, u.reg.khlen);
-	e.u2f.khlen = u.reg.khlen;
-	memcpy(e.u2f.pub, u.reg.pub, sizeof(e.u2f.pub));
-	e.u2f.counter = 0;
-	printf("Attestation certificate: %s\n", u.reg.subject);
-	store_entry(o, c, t, user, &e, u2f_dup, &u);
-	if (!(c->methods & VIVO_M_U2F))
-		printf("Warning: %s does not list \"u2f\" in methods; this "
-		    "enrollment is not accepted until it does.\n", cfg_path(o));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (other = calloc(1, sizeof(*other))) == NULL) {
+		(void)failed(f, 1, "out of memory");
+		goto out;
+	}
+	if (lock_and_load(c, user, t, s, other, &l, f) != 0 ||
+	    is_dup(s, user, req, e, f) != 0 ||
+	    choose_label(o, s, other, user, e, f) != 0)
+		goto out;
+	(void)vivo_store_add(s, e);
+	if (save(t, s, f) != 0)
+		goto out;
+	ok = 0;
+out:
+	unlock(l);
+	if (s != NULL) {
+		explicit_bzero(s, sizeof(*s));
+		free(s);
+	}
+	if (other != NULL) {
+		explicit_bzero(other, sizeof(*other));
+		free(other);
+	}
+	return ok;
+}
+
+/* What the method needs before the tap (an hmac slot secret). 0 / -1. */
+static int
+prepare(const struct opts *o, struct vivo_enroll_req *req, struct fail *f)
+{
+	if (strcmp(o->method, "hmac") != 0)
+		return 0;
+	if (o->slot == 0)
+		return failed(f, EXIT_USAGE, "add --method hmac needs --slot 1 or "
+		    "--slot 2");
+	if (o->secret_stdin == o->program)
+		return failed(f, EXIT_USAGE, "add --method hmac needs either "
+		    "--secret-stdin (keep the slot's secret) or --program (write a "
+		    "new one)");
+	req->slot = o->slot;
+	req->program = o->program;
+	if (!o->program)
+		return read_secret(req->key, f);
+	if (!o->yes)
+		confirm_program(o->slot);
+	if (RAND_bytes(req->key, sizeof(req->key)) != 1)
+		return failed(f, 1, "OpenSSL cannot make a random secret");
+	return 0;
 }
 
 static int
@@ -737,28 +559,73 @@ cmd_add(struct opts *o)
 	char pwbuf[4096];
 	const char *user;
 	struct target t;
+	struct add_ctx *x;
+	struct fail f = { 0, "" };
+	char label[VIVO_LABEL_MAX + 1];
+	unsigned m;
+	int ok;
 
 	if (o->method == NULL)
 		die(EXIT_USAGE, "add needs --method u2f|hmac|uid");
 	if (o->label != NULL && !vivo_label_valid(o->label))
-		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8",
-		    VIVO_LABEL_MAX);
+		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8, without "
+		    "control or bidi characters", VIVO_LABEL_MAX);
 	if (strcmp(o->method, "hmac") != 0 && (o->slot || o->secret_stdin ||
 	    o->program || o->yes))
 		die(EXIT_USAGE, "--slot, --secret-stdin, --program and --yes are for "
 		    "--method hmac");
-	if (vivo_method_from_name(o->method) == 0)
+	if ((m = vivo_method_from_name(o->method)) == 0)
 		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)", o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
-	write_target(&c, cfg_path(o), user, &pw, vivo_method_from_name(o->method),
-	    &t);
-	if (strcmp(o->method, "uid") == 0)
-		add_uid(o, &c, user, &t);
-	else if (strcmp(o->method, "hmac") == 0)
-		add_hmac(o, &c, user, &t);
-	else
-		add_u2f(o, &c, user, &t);
+	write_target(&c, cfg_path(o), user, &pw, m, &t);
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		die(1, "out of memory");
+	x->m = vivo_method_find(m);
+	x->req.user = user;
+	x->req.appid = c.appid;
+	x->e.method = m;
+	/* from here on x may hold a secret: every path wipes it before it
+	 * reports and exits */
+	ok = prepare(o, &x->req, &f);
+	if (ok == 0) {
+		if (m == VIVO_M_UID)
+			printf("Enrolling an implant for %s by UID.\n", user);
+		else if (m == VIVO_M_HMAC)
+			printf("Enrolling slot %u of an implant for %s (HMAC-SHA1 "
+			    "challenge-response).\n", x->req.slot, user);
+		else
+			printf("Registering an implant's FIDO U2F applet for %s (appid "
+			    "%s).\n", user, c.appid);
+		fflush(stdout);
+		ok = run_tap(&c, "add", user, o->timeout ? o->timeout : c.timeout,
+		    add_fn, x, x->why, &f);
+	}
+	if (ok == 0 && m == VIVO_M_U2F)
+		printf("Attestation certificate: %s\n", x->req.attestation);
+	if (ok == 0)
+		ok = store_entry(o, &c, &t, user, &x->e, &x->req, &f);
+	(void)vivo_strlcpy(label, x->e.label, sizeof(label));
+	OPENSSL_cleanse(x, sizeof(*x));
+	free(x);
+	if (ok != 0)
+		die(f.status, "%s", f.why);
+	vivo_info("enrolled implant \"%s\" for %s (%s) in %s", label, user,
+	    o->method, t.path);
+	printf("Enrolled \"%s\" for %s (method %s) in %s.\n", label, user,
+	    o->method, t.path);
+	if (m == VIVO_M_UID)
+		printf("Note: a UID is not a secret. Anyone who can read this chip, "
+		    "even briefly, can copy its UID onto another chip, and that "
+		    "copy will be accepted. Prefer u2f or hmac where the chip "
+		    "supports them.\n");
+	if (m == VIVO_M_HMAC && o->program)
+		printf("Slot %u now holds a new random secret, known only to the "
+		    "implant (this computer keeps it sealed).\n", o->slot);
+	if (!(c.methods & m))
+		printf("Warning: %s does not list \"%s\" in methods; this "
+		    "enrollment is not accepted until it does.\n", cfg_path(o),
+		    o->method);
 	return 0;
 }
 
@@ -817,6 +684,7 @@ cmd_remove(struct opts *o)
 	struct target t, pt;
 	struct vivo_store *s, *other;
 	struct locks l;
+	struct fail f = { 0, "" };
 	size_t left;
 	int in_s, in_other;
 
@@ -829,17 +697,20 @@ cmd_remove(struct opts *o)
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (other = calloc(1, sizeof(*other))) == NULL)
 		die(1, "out of memory");
-	l = lock_and_load(&c, user, &t, s, other);
+	if (lock_and_load(&c, user, &t, s, other, &l, &f) != 0)
+		die(f.status, "%s", f.why);
 	in_s = vivo_store_remove(s, o->label) == 0;
 	in_other = vivo_store_remove(other, o->label) == 0;
 	if (!in_s && !in_other)
 		die(1, "%s has no implant labelled \"%s\" in %s%s%s", user,
 		    o->label, t.path, t.other[0] ? " or " : "", t.other);
 	if (in_s)
-		save(&t, s);
+		if (save(&t, s, &f) != 0)
+			die(f.status, "%s", f.why);
 	if (in_other) {
 		write_target(&c, cfg_path(o), user, &pw, VIVO_M_U2F, &pt);
-		save(&pt, other);
+		if (save(&pt, other, &f) != 0)
+			die(f.status, "%s", f.why);
 	}
 	unlock(l);
 	left = s->n + other->n;
@@ -949,126 +820,85 @@ describe_atr(const uint8_t *a, size_t n)
 		printf("  chip: unrecognised ATR\n");
 }
 
-/* SELECT an applet by AID; the data and SW go to the caller. */
-static int
-select_aid(const struct vivo_transport *t, const uint8_t *aid, size_t aidlen,
-    uint8_t *data, size_t cap, size_t *dlen, uint16_t *sw)
+/* probe: what the chip on the transport is, by the methods' own rows. */
+static void
+probe_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen)
 {
-	uint8_t cmd[5 + 16] = { 0x00, 0xa4, 0x04, 0x00, (uint8_t)aidlen };
+	char line[256], usable[64] = "";
+	int lost = 0;
 
-	memcpy(cmd + 5, aid, aidlen);
-	return vivo_apdu(t, cmd, 5 + aidlen, data, cap, dlen, sw);
+	describe_atr(atr, atrlen);
+	for (size_t i = 0; i < vivo_nmethods && !lost; i++) {
+		const struct vivo_method_ops *m = &vivo_methods[i];
+		int r = m->describe(t, line, sizeof(line));
+		if (r == VIVO_ERR_CARD_COMM) {
+			printf("  %s: unknown (the chip was lost)\n", m->name);
+			lost = 1;
+			continue;
+		}
+		printf("  %s\n", line);
+		if (r == 1) {
+			strcat(usable, m->name);
+			strcat(usable, m->bit == VIVO_M_UID ? " (cloneable) " : " ");
+		}
+	}
+	printf("  methods: %s\n", usable[0] ? usable : "none");
 }
 
-static void
-probe_chip(vivo_pcsc_t *p, const char *reader)
+static int
+probe_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
+    void *arg)
 {
-	static const uint8_t u2f_aid[] = { 0xa0, 0x00, 0x00, 0x06, 0x47, 0x2f,
-		0x00, 0x01 };
-	static const uint8_t otp_aid[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20,
-		0x01 };
-	static const uint8_t otp_aid8[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20,
-		0x01, 0x01 };
-	struct vivo_transport t;
-	uint8_t atr[64], uid[VIVO_UID_MAX], data[256];
-	size_t atrlen = sizeof(atr), uidlen = 0, dlen;
-	uint16_t sw;
-	int r, u2f = 0, hmac = 0, have_uid = 0;
-
-	printf("Reader \"%s\":\n", reader);
-	if (vivo_pcsc_connect(p, reader, &t, atr, &atrlen) != 0) {
-		printf("  cannot connect to the chip\n");
-		return;
-	}
-	describe_atr(atr, atrlen);
-	r = vivo_uid_read(&t, uid, &uidlen);
-	if (r == 0) {
-		print_hex("UID", uid, uidlen);
-		if (vivo_uid_is_random(uid, uidlen))
-			printf("  UID: random (4 bytes starting 08): new at every "
-			    "power-up, cannot be enrolled by UID\n");
-		else
-			printf("  UID: %zu bytes, looks fixed%s\n", uidlen,
-			    uidlen == 4 ? " (4-byte NUID: often writable on magic "
-			    "cards)" : "");
-		have_uid = !vivo_uid_is_random(uid, uidlen);
-	} else
-		printf("  UID: not reported (%s)\n", r == VIVO_ERR_CARD_COMM ?
-		    "chip lost" : "GET DATA refused");
-	r = select_aid(&t, u2f_aid, sizeof(u2f_aid), data, sizeof(data), &dlen, &sw);
-	if (r == 0 && sw == 0x9000 && dlen == 6 && memcmp(data, "U2F_V2", 6) == 0) {
-		printf("  FIDO applet: U2F_V2 (u2f possible)\n");
-		u2f = 1;
-	} else if (r == 0 && sw == 0x9000 && dlen == 8 &&
-	    memcmp(data, "FIDO_2_0", 8) == 0)
-		printf("  FIDO applet: FIDO_2_0 only (CTAP2; U2F not available)\n");
-	else if (r != 0)
-		printf("  FIDO applet: unknown (the chip was lost)\n");
-	else
-		printf("  FIDO applet: none (SW %04X)\n", sw);
-	r = select_aid(&t, otp_aid, sizeof(otp_aid), data, sizeof(data), &dlen, &sw);
-	if (r == 0 && sw != 0x9000)
-		r = select_aid(&t, otp_aid8, sizeof(otp_aid8), data, sizeof(data),
-		    &dlen, &sw);
-	if (r == 0 && sw == 0x9000 && dlen >= 6) {
-		printf("  HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, slot 1 "
-		    "%s, slot 2 %s\n", data[0], data[1], data[2],
-		    (data[4] & 1) ? "programmed" : "empty",
-		    (data[4] & 2) ? "programmed" : "empty");
-		hmac = 1;
-	} else if (r != 0)
-		printf("  HMAC-SHA1 applet: unknown (the chip was lost)\n");
-	else
-		printf("  HMAC-SHA1 applet: none (SW %04X)\n", sw);
-	vivo_pcsc_disconnect(p);
-	printf("  methods: %s%s%s%s\n", u2f ? "u2f " : "", hmac ? "hmac " : "",
-	    have_uid ? "uid (cloneable)" : "",
-	    (!u2f && !hmac && !have_uid) ? "none" : "");
-	VIVO_WIPE_ARRAY(uid);
-	VIVO_WIPE_ARRAY(data);
+	(void)arg;
+	probe_chip(t, atr, atrlen);
+	return VIVO_OK;
 }
 
 static int
 cmd_probe(struct opts *o)
 {
 	struct vivo_config c;
-	vivo_pcsc_t *p = NULL;
+	void *h = NULL;
 	const char *names[16];
+	char name[128];
 	int present[16], any = 0, r;
 	size_t n;
 	unsigned timeout;
+	struct fail f = { 0, "" };
 
 	load_config(o, &c);
 	timeout = o->timeout ? o->timeout : c.timeout;
-	if ((r = vivo_pcsc_new(&p, &c)) != 0)
-		die(1, "%s", vivo_pcsc_strerr(r));
-	if ((r = vivo_pcsc_list(p, names, present, 16, &n)) != 0)
-		die(1, "%s", vivo_pcsc_strerr(r));
+	if ((r = vivo_pcsc_io.open(&h, &c)) != VIVO_OK)
+		die(1, "%s", vivo_strerr(r));
+	if ((r = vivo_pcsc_io.list(h, names, present, 16, &n)) != VIVO_OK) {
+		vivo_pcsc_io.close(h);
+		die(1, "%s", vivo_strerr(r));
+	}
 	printf("%zu reader(s)%s\n", n, n ? ":" : "");
 	for (size_t i = 0; i < n; i++)
 		printf("  %s: %s\n", names[i], present[i] ? "chip present" : "empty");
+	/* chips lying on a reader are described as they are (nothing is
+	 * written, nothing is decided); otherwise wait for a tap */
 	for (size_t i = 0; i < n; i++) {
-		if (present[i]) {
-			char name[128];
-			(void)vivo_strlcpy(name, names[i], sizeof(name));
-			probe_chip(p, name);
-			any = 1;
+		struct vivo_transport t;
+		uint8_t atr[64];
+		size_t atrlen = sizeof(atr);
+		if (!present[i])
+			continue;
+		any = 1;
+		(void)vivo_strlcpy(name, names[i], sizeof(name));
+		printf("Reader \"%s\":\n", name);
+		if (vivo_pcsc_io.connect(h, name, &t, atr, &atrlen) != VIVO_OK) {
+			printf("  cannot connect to the chip\n");
+			continue;
 		}
+		probe_chip(&t, atr, atrlen);
+		vivo_pcsc_io.disconnect(h);
 	}
-	if (!any) {
-		char reader[128];
-		vivo_tapreg_t *reg = join(&c, "probe", NULL);
-		r = vivo_pcsc_wait_tap(p, vivo_now_ms() + (int64_t)timeout * 1000,
-		    print_ready, &timeout, reader, sizeof(reader));
-		if (r != 0) {
-			vivo_pcsc_free(&p);
-			die(1, "%s", vivo_pcsc_strerr(r));
-		}
-		check_tap(reg, p, reader);
-		probe_chip(p, reader);
-		vivo_tapreg_leave(&reg);
-	}
-	vivo_pcsc_free(&p);
+	vivo_pcsc_io.close(h);
+	if (!any && run_tap(&c, "probe", NULL, timeout, probe_fn, NULL, NULL,
+	    &f) != 0)
+		die(f.status, "%s", f.why);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
- * pcsc.c - see pcsc.h. Every call into pcsc-lite is here.
+ * pcsc.c - the reader layer (reader.h) for pcsc-lite: vivo_pcsc_io. Every
+ * call into pcsc-lite is here.
  */
-#include "pcsc.h"
+#include "reader.h"
 #include "log.h"
 #include "util.h"
 
@@ -19,7 +20,7 @@ struct reader {
 	DWORD first_count; /* event counter when the stale chip was seen */
 };
 
-struct vivo_pcsc {
+struct pcsc {
 	SCARDCONTEXT ctx;
 	int have_ctx;
 	SCARDHANDLE card;
@@ -51,22 +52,10 @@ map_err(LONG rv)
 	}
 }
 
-const char *
-vivo_pcsc_strerr(int e)
+static int
+pcsc_open(void **out, const struct vivo_config *c)
 {
-	switch (e) {
-	case VIVO_ERR_READER_NOSERVICE: return "the smart card service (pcscd) is not running";
-	case VIVO_ERR_READER_TIMEOUT: return "no implant was presented in time";
-	case VIVO_ERR_READER_NONE: return "no NFC reader found";
-	case VIVO_ERR_READER_FAIL: return "smart card service error";
-	default: return "unknown error";
-	}
-}
-
-int
-vivo_pcsc_new(vivo_pcsc_t **out, const struct vivo_config *c)
-{
-	vivo_pcsc_t *p;
+	struct pcsc *p;
 	LONG rv;
 
 	*out = NULL;
@@ -85,19 +74,20 @@ vivo_pcsc_new(vivo_pcsc_t **out, const struct vivo_config *c)
 	return 0;
 }
 
-void
-vivo_pcsc_free(vivo_pcsc_t **pp)
-{
-	vivo_pcsc_t *p;
+static void pcsc_disconnect(void *h);
 
-	if (pp == NULL || (p = *pp) == NULL)
+static void
+pcsc_close(void *h)
+{
+	struct pcsc *p = h;
+
+	if (p == NULL)
 		return;
-	vivo_pcsc_disconnect(p);
+	pcsc_disconnect(p);
 	if (p->have_ctx)
 		SCardReleaseContext(p->ctx);
 	free(p->list);
 	free(p);
-	*pp = NULL;
 }
 
 static int
@@ -113,7 +103,7 @@ name_matches(const struct vivo_config *c, const char *name)
 
 /* Refresh the reader list, keeping what we knew of readers still there. */
 static int
-relist(vivo_pcsc_t *p)
+relist(struct pcsc *p)
 {
 	struct reader old[READERS_MAX];
 	size_t oldn = p->n;
@@ -172,10 +162,11 @@ update(struct reader *r, DWORD ev)
 	return tap;
 }
 
-int
-vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
-    void *arg, char *reader, size_t readersz)
+static int
+pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
+    char *reader, size_t readersz)
 {
+	struct pcsc *p = h;
 	SCARD_READERSTATE st[READERS_MAX + 1];
 	int need_list = 1, told = 0, ever_reader = 0, r;
 
@@ -257,7 +248,7 @@ vivo_pcsc_wait_tap(vivo_pcsc_t *p, int64_t deadline, vivo_ready_fn ready,
 static int
 pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 {
-	vivo_pcsc_t *p = h;
+	struct pcsc *p = h;
 	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ?
 	    SCARD_PCI_T0 : SCARD_PCI_T1;
 	DWORD n = (DWORD)*rlen;
@@ -274,15 +265,16 @@ pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 	return 0;
 }
 
-int
-vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader, struct vivo_transport *t,
+static int
+pcsc_connect(void *h, const char *reader, struct vivo_transport *t,
     uint8_t *atr, size_t *atrlen)
 {
+	struct pcsc *p = h;
 	BYTE a[MAX_ATR_SIZE];
 	DWORD alen = sizeof(a), st, proto, namelen = 0;
 	LONG rv;
 
-	vivo_pcsc_disconnect(p);
+	pcsc_disconnect(p);
 	rv = SCardConnect(p->ctx, reader, SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
 	if (rv != SCARD_S_SUCCESS) {
@@ -292,7 +284,7 @@ vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader, struct vivo_transport *t,
 	p->have_card = 1;
 	rv = SCardStatus(p->card, NULL, &namelen, &st, &proto, a, &alen);
 	if (rv != SCARD_S_SUCCESS || alen > *atrlen) {
-		vivo_pcsc_disconnect(p);
+		pcsc_disconnect(p);
 		return VIVO_ERR_CARD_COMM;
 	}
 	memcpy(atr, a, alen);
@@ -302,19 +294,21 @@ vivo_pcsc_connect(vivo_pcsc_t *p, const char *reader, struct vivo_transport *t,
 	return 0;
 }
 
-void
-vivo_pcsc_disconnect(vivo_pcsc_t *p)
+static void
+pcsc_disconnect(void *h)
 {
+	struct pcsc *p = h;
+
 	if (p->have_card) {
 		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
 		p->have_card = 0;
 	}
 }
 
-int
-vivo_pcsc_list(vivo_pcsc_t *p, const char **names, int *present, size_t cap,
-    size_t *n)
+static int
+pcsc_list(void *h, const char **names, int *present, size_t cap, size_t *n)
 {
+	struct pcsc *p = h;
 	SCARD_READERSTATE st[READERS_MAX];
 	LONG rv;
 	int r;
@@ -339,3 +333,12 @@ vivo_pcsc_list(vivo_pcsc_t *p, const char **names, int *present, size_t cap,
 	}
 	return 0;
 }
+
+const struct vivo_reader_io vivo_pcsc_io = {
+	.open = pcsc_open,
+	.close = pcsc_close,
+	.wait_tap = pcsc_wait_tap,
+	.connect = pcsc_connect,
+	.disconnect = pcsc_disconnect,
+	.list = pcsc_list,
+};

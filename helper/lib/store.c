@@ -4,6 +4,8 @@
 #include "store.h"
 #include "file.h"
 #include "proto.h"
+#include "log.h"
+#include "priv.h"
 
 #include <libconfig.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Strictly YYYY-MM-DDTHH:MM:SSZ. */
 static int
@@ -613,4 +616,147 @@ out:
 		free(pub);
 	}
 	return ok;
+}
+
+int
+vivo_store_update(const char *path, uid_t owner, mode_t mode,
+    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
+    size_t reasonsz)
+{
+	struct vivo_store *s = NULL;
+	char err[512];
+	int lock = -1, idx, r, result = VIVO_R_INTERNAL;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	if ((lock = vivo_file_lock_dir(path)) < 0) {
+		snprintf(reason, reasonsz, "cannot lock the directory of %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (vivo_store_load(path, owner, s, err, sizeof(err)) != 0) {
+		snprintf(reason, reasonsz, "cannot re-read %s", err);
+		goto out;
+	}
+	if ((idx = vivo_store_find(s, label)) < 0) {
+		result = VIVO_R_AUTH_FAILED;
+		snprintf(reason, reasonsz, "implant \"%s\" was removed meanwhile", label);
+		goto out;
+	}
+	if ((result = fn(&s->e[idx], arg, reason, reasonsz)) != VIVO_R_OK)
+		goto out;
+	result = VIVO_R_INTERNAL;
+	vivo_file_clean_stale(path);
+	if ((r = vivo_store_save(path, s, mode)) != 0) {
+		snprintf(reason, reasonsz, "cannot store the new state in %s: %s; "
+		    "refusing (%s)", path, strerror(errno),
+		    r == VIVO_ERR_FILE_NOTSYNCED ? "the directory could not be synced" :
+		    "the old state is intact");
+		goto out;
+	}
+	result = VIVO_R_OK;
+out:
+	vivo_file_unlock(lock);
+	if (s != NULL) {
+		explicit_bzero(s, sizeof(*s));
+		free(s);
+	}
+	return result;
+}
+
+/* Keep only the entries whose data is public (what a caller that is not
+ * root may use from the system store); 1 if any was dropped. */
+static int
+keep_public(struct vivo_store *s)
+{
+	size_t i = 0;
+	int dropped = 0;
+
+	while (i < s->n) {
+		if (vivo_method_is_public(s->e[i].method))
+			i++;
+		else {
+			(void)vivo_store_remove(s, s->e[i].label);
+			dropped = 1;
+		}
+	}
+	return dropped;
+}
+
+int
+vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
+    struct vivo_enrollments *en, char *reason, size_t reasonsz)
+{
+	struct passwd pw;
+	char pwbuf[4096];
+	struct vivo_priv priv;
+	uid_t me = geteuid();
+	int r;
+
+	memset(en, 0, sizeof(*en));
+	if (vivo_store_system_path(c, user, en->path[VIVO_ST_SYSTEM],
+	    sizeof(en->path[0])) != 0 || vivo_store_public_path(c, user,
+	    en->path[VIVO_ST_PUBLIC], sizeof(en->path[0])) != 0) {
+		snprintf(reason, reasonsz, "cannot build the store path");
+		return VIVO_R_INTERNAL;
+	}
+	if (me == 0 && (r = vivo_store_migrate(c, user, reason, reasonsz)) != 0) {
+		if (r < 0)
+			vivo_warn("cannot protect the enrollments of %s: %s", user,
+			    reason);
+		else
+			vivo_info("enrollments of %s moved to the protected layout "
+			    "(%s 0600, public entries in %s)", user,
+			    en->path[VIVO_ST_SYSTEM], en->path[VIVO_ST_PUBLIC]);
+		reason[0] = '\0';
+	}
+	r = vivo_store_load(en->path[VIVO_ST_SYSTEM], me, &en->st[VIVO_ST_SYSTEM],
+	    reason, reasonsz);
+	if (r == VIVO_ERR_FILE_ACCES && me != 0) {
+		en->protected_unreadable = 1; /* root's alone, by design */
+		reason[0] = '\0';
+	} else if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+		return VIVO_R_UNSAFE;
+	if (me != 0 && keep_public(&en->st[VIVO_ST_SYSTEM]))
+		vivo_notice("%s is readable by others and holds secret "
+		    "entries: not used; root's next use of it (or vivo-enroll "
+		    "migrate) protects it", en->path[VIVO_ST_SYSTEM]);
+	r = vivo_store_load(en->path[VIVO_ST_PUBLIC], me, &en->st[VIVO_ST_PUBLIC],
+	    reason, reasonsz);
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+		return VIVO_R_UNSAFE;
+	if (keep_public(&en->st[VIVO_ST_PUBLIC]))
+		vivo_warn("%s holds entries that are not public: ignored",
+		    en->path[VIVO_ST_PUBLIC]);
+	vivo_store_drop_duplicates(&en->st[VIVO_ST_SYSTEM],
+	    &en->st[VIVO_ST_PUBLIC]);
+	if (!c->user_store)
+		return VIVO_R_OK;
+	if (vivo_getpw(user, &pw, pwbuf, sizeof(pwbuf)) != 0)
+		return VIVO_R_OK; /* no such account: nothing in a home */
+	if (mode == VIVO_EN_REQUEST && me != pw.pw_uid) {
+		/* whatever runs as the user can write that file: it must not
+		 * open doors that run as root (sudo, su, login) */
+		vivo_dbg("user store of %s ignored: this request runs as uid %u, "
+		    "not as %s", user, (unsigned)me, user);
+		explicit_bzero(pwbuf, sizeof(pwbuf));
+		return VIVO_R_OK;
+	}
+	if (vivo_store_user_path(pw.pw_dir, en->path[VIVO_ST_USER],
+	    sizeof(en->path[0])) != 0) {
+		snprintf(reason, reasonsz, "cannot build the user store path");
+		return VIVO_R_INTERNAL;
+	}
+	if (vivo_priv_drop(&priv, &pw) != 0) {
+		snprintf(reason, reasonsz, "cannot switch to %s to read %s", user,
+		    en->path[VIVO_ST_USER]);
+		return VIVO_R_INTERNAL;
+	}
+	r = vivo_store_load(en->path[VIVO_ST_USER], pw.pw_uid,
+	    &en->st[VIVO_ST_USER], reason, reasonsz);
+	vivo_priv_regain(&priv);
+	explicit_bzero(pwbuf, sizeof(pwbuf));
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+		return VIVO_R_UNSAFE;
+	return VIVO_R_OK;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "hmac.h"
 #include "u2f.h"
+#include "proto.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -110,6 +111,50 @@ int vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
  * vivo_file_replace answers (VIVO_ERR_FILE_IO with errno, or
  * VIVO_ERR_FILE_NOTSYNCED). */
 int vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode);
+
+/*
+ * Read-modify-write one entry of the store at `path` (owner root or
+ * `owner`): under the directory lock, re-read it, let fn check and change
+ * the entry named `label` (fn returns VIVO_R_OK (proto.h) to write, anything else to
+ * leave the file alone), then replace the file (temp, fsync, rename, fsync
+ * dir) with `mode`. VIVO_R_OK (proto.h) only when the new version is durable.
+ */
+typedef int (*vivo_entry_update_fn)(struct vivo_entry *e, void *arg,
+    char *reason, size_t reasonsz);
+int vivo_store_update(const char *path, uid_t owner, mode_t mode,
+    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
+    size_t reasonsz);
+
+/* The stores of one user, as loaded (store.h says what lives where). */
+enum vivo_store_kind {
+	VIVO_ST_SYSTEM = 0, /* <store>/<user>, root only */
+	VIVO_ST_PUBLIC = 1, /* <store>/.public/<user>, public data */
+	VIVO_ST_USER = 2,   /* ~/.config/pam_vivo/implants */
+	VIVO_ST_N
+};
+struct vivo_enrollments {
+	struct vivo_store st[VIVO_ST_N];
+	char path[VIVO_ST_N][VIVO_PATH_MAX]; /* "" when not read */
+	int protected_unreadable; /* <store>/<user> exists, and this caller
+	                             (not root) may not read it, by design */
+};
+
+/* vivo_enrollments_load: what the caller is doing. */
+#define VIVO_EN_REQUEST 0 /* an authentication: the user store counts only
+                             when it runs as that user */
+#define VIVO_EN_LIST 1    /* listing: show the user store too */
+
+/*
+ * Load the user's enrollments: the system store (migrating a file of the
+ * old layout first, when root), its public part and, when the config
+ * enables it and `mode` allows, the user store (read with the user's
+ * credentials). A caller that is not root uses only public entries of the
+ * system store. A missing file is an empty store. Returns VIVO_R_OK,
+ * VIVO_R_UNSAFE (unsafe, unreadable or corrupt: never read as "no
+ * enrollment") or VIVO_R_INTERNAL, with `reason`.
+ */
+int vivo_enrollments_load(const struct vivo_config *c, const char *user,
+    int mode, struct vivo_enrollments *en, char *reason, size_t reasonsz);
 
 /* Current time as ISO 8601 UTC into out[32]. */
 void vivo_store_now(char out[32]);

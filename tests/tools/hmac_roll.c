@@ -9,7 +9,7 @@
  *
  *   hmac_roll STORE_FILE USER LABEL HEXKEY
  */
-#include "auth.h"
+#include "method.h"
 #include "hmac.h"
 #include "store.h"
 #include "util.h"

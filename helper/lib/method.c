@@ -1,0 +1,497 @@
+/*
+ * method.c - see method.h: the u2f, hmac and uid rows. The bytes each
+ * sends come from its own unit (u2f.c, hmac.c, uid.c); docs/apdu.md.
+ */
+#include "method.h"
+#include "log.h"
+#include "u2f.h"
+#include "util.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+setf(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+setf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- u2f ------------------------------------------------------------- */
+
+struct u2f_bump_arg {
+	const struct vivo_u2f_data *used;
+	uint32_t counter;
+};
+
+/* Store the new counter, if the entry is still the one used and the
+ * counter still grows (compare-and-swap against a concurrent login). */
+static int
+u2f_bump_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
+{
+	const struct u2f_bump_arg *b = arg;
+
+	if (e->method != VIVO_M_U2F || e->u2f.khlen != b->used->khlen ||
+	    memcmp(e->u2f.kh, b->used->kh, e->u2f.khlen) != 0) {
+		setf(reason, reasonsz, "implant \"%s\" changed meanwhile", e->label);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (b->counter <= e->u2f.counter) {
+		setf(reason, reasonsz, "implant \"%s\": counter %u is not above "
+		    "the stored %u (used concurrently, or cloned)", e->label,
+		    b->counter, e->u2f.counter);
+		return VIVO_R_AUTH_FAILED;
+	}
+	e->u2f.counter = b->counter;
+	return VIVO_R_OK;
+}
+
+/* FIDO U2F against every usable u2f entry registered for this host's
+ * appid. */
+static int
+u2f_try(struct vivo_try *x, const struct vivo_transport *t)
+{
+	const struct vivo_enrollments *en = x->en;
+	uint8_t app[VIVO_U2F_PARAM_LEN], chal[VIVO_U2F_PARAM_LEN];
+	struct vivo_u2f_auth resp;
+	int r, selected = 0;
+
+	if (vivo_u2f_app_param(x->cfg->appid, app) != 0)
+		return VIVO_OK;
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
+			if (e->method != VIVO_M_U2F)
+				continue;
+			if (strcmp(e->u2f.appid, x->cfg->appid) != 0) {
+				setf(x->reason, sizeof(x->reason), "implant \"%s\" is "
+				    "enrolled for appid %s, this host uses %s",
+				    e->label, e->u2f.appid, x->cfg->appid);
+				continue;
+			}
+			if (!selected) {
+				r = vivo_u2f_select(t);
+				if (r == VIVO_ERR_CARD_COMM)
+					return r;
+				if (r == VIVO_ERR_U2F_FIDO2)
+					setf(x->reason, sizeof(x->reason), "the chip's FIDO "
+					    "applet speaks FIDO2 (CTAP2) only, not U2F");
+				if (r != VIVO_OK)
+					return VIVO_OK;
+				selected = 1;
+			}
+			if (RAND_bytes(chal, sizeof(chal)) != 1)
+				return VIVO_OK;
+			r = vivo_u2f_authenticate(t, chal, app, e->u2f.kh,
+			    e->u2f.khlen, &resp);
+			if (r == VIVO_ERR_CARD_COMM)
+				return r;
+			if (r == VIVO_ERR_U2F_WRONG_KH) {
+				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				continue;
+			}
+			if (r != VIVO_OK) {
+				setf(x->reason, sizeof(x->reason), "the chip's FIDO applet "
+				    "did not sign for implant \"%s\"", e->label);
+				continue;
+			}
+			if (vivo_u2f_verify(e->u2f.pub, app, chal, &resp) != 0) {
+				setf(x->reason, sizeof(x->reason), "implant \"%s\": %s",
+				    e->label, (resp.up & 1) ? "the signature does not "
+				    "verify" : "user presence not asserted");
+				continue;
+			}
+			x->e = e;
+			x->store = s;
+			if (x->cfg->check_counter && resp.counter <= e->u2f.counter) {
+				/* the signature is the implant's own: a second chip
+				 * with its key, or a recorded answer. End the request
+				 * here, whatever else this tap could prove. */
+				setf(x->reason, sizeof(x->reason), "implant \"%s\": "
+				    "counter %u is not above the stored %u: the implant "
+				    "may have been cloned (or a reply replayed)", e->label,
+				    resp.counter, e->u2f.counter);
+				vivo_warn("%s", x->reason);
+				setf(x->text, sizeof(x->text), "This implant's signature "
+				    "counter went backwards: it may have been cloned. "
+				    "Refused.");
+				x->clone = 1;
+				x->result = VIVO_R_AUTH_FAILED;
+			} else if (!x->cfg->check_counter)
+				x->result = VIVO_R_OK;
+			else if (!x->writable[s]) {
+				vivo_info("implant \"%s\": counter %u checked, but this "
+				    "caller cannot write %s to advance it; the next "
+				    "authentication as root will", e->label, resp.counter,
+				    en->path[s]);
+				x->result = VIVO_R_OK;
+			} else {
+				struct u2f_bump_arg b = { &e->u2f, resp.counter };
+				x->result = (uint32_t)x->commit(x->commit_ctx, x,
+				    u2f_bump_fn, &b, x->reason, sizeof(x->reason));
+			}
+			return VIVO_OK;
+		}
+	}
+	return VIVO_OK;
+}
+
+/* SELECT, REGISTER with a fresh challenge, verify the attestation. */
+static int
+u2f_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
+    struct vivo_entry *e, char *why, size_t whysz)
+{
+	uint8_t chal[VIVO_U2F_PARAM_LEN], app[VIVO_U2F_PARAM_LEN];
+	struct vivo_u2f_reg reg;
+	int r;
+
+	if ((r = vivo_u2f_select(t)) != VIVO_OK) {
+		if (r == VIVO_ERR_CARD_COMM)
+			return r;
+		setf(why, whysz, r == VIVO_ERR_U2F_FIDO2 ? "this chip's FIDO applet "
+		    "speaks FIDO2 (CTAP2) only; u2f needs a U2F (CTAP1) applet" :
+		    "this chip has no FIDO U2F applet");
+		return VIVO_ERR_CARD_NOTSUP;
+	}
+	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
+	    vivo_u2f_app_param(req->appid, app) != 0) {
+		setf(why, whysz, "OpenSSL error");
+		return VIVO_ERR_INTERNAL;
+	}
+	r = vivo_u2f_register(t, chal, app, &reg);
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r == VIVO_ERR_CARD_PROTO) {
+		setf(why, whysz, "the registration reply is malformed, or its "
+		    "attestation signature does not verify; nothing was written");
+		return r;
+	}
+	if (r != VIVO_OK) {
+		setf(why, whysz, "the FIDO applet refused to register (is an "
+		    "attestation certificate installed?)");
+		return r;
+	}
+	(void)vivo_strlcpy(e->u2f.appid, req->appid, sizeof(e->u2f.appid));
+	memcpy(e->u2f.kh, reg.kh, reg.khlen);
+	e->u2f.khlen = reg.khlen;
+	memcpy(e->u2f.pub, reg.pub, sizeof(e->u2f.pub));
+	e->u2f.counter = 0;
+	(void)vivo_strlcpy(req->attestation, reg.subject,
+	    sizeof(req->attestation));
+	return VIVO_OK;
+}
+
+static int
+u2f_describe(const struct vivo_transport *t, char *line, size_t linesz)
+{
+	int r = vivo_u2f_select(t);
+
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r == VIVO_OK) {
+		setf(line, linesz, "FIDO applet: U2F_V2 (u2f possible)");
+		return 1;
+	}
+	setf(line, linesz, r == VIVO_ERR_U2F_FIDO2 ? "FIDO applet: FIDO_2_0 "
+	    "only (CTAP2; U2F not available)" : "FIDO applet: none");
+	return 0;
+}
+
+/* ---- hmac ------------------------------------------------------------ */
+
+struct hmac_roll_arg {
+	const char *user;
+	const struct vivo_hmac_data *used;
+	const uint8_t *key;
+};
+
+/* Seal the next state, if the entry still holds the one used
+ * (compare-and-swap against a concurrent login). */
+static int
+hmac_roll_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
+{
+	const struct hmac_roll_arg *h = arg;
+
+	if (e->method != VIVO_M_HMAC ||
+	    memcmp(&e->hmac, h->used, sizeof(*h->used)) != 0) {
+		setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
+		    "concurrent authentication", e->label);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (vivo_hmac_seal(h->key, h->user, h->used->slot, &e->hmac) != 0) {
+		setf(reason, reasonsz, "cannot seal the next state");
+		return VIVO_R_INTERNAL;
+	}
+	return VIVO_R_OK;
+}
+
+int
+vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
+    const char *label, const struct vivo_hmac_data *used,
+    const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz)
+{
+	struct hmac_roll_arg h = { user, used, key };
+
+	return vivo_store_update(path, owner, mode, label, hmac_roll_fn, &h,
+	    reason, reasonsz);
+}
+
+/* HMAC-SHA1 challenge-response against every usable hmac entry. */
+static int
+hmac_try(struct vivo_try *x, const struct vivo_transport *t)
+{
+	const struct vivo_enrollments *en = x->en;
+	uint8_t status[VIVO_HMAC_STATUS_LEN], resp[VIVO_HMAC_RESP_LEN];
+	uint8_t key[VIVO_HMAC_KEY_LEN];
+	int r, selected = 0;
+
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
+			if (e->method != VIVO_M_HMAC)
+				continue;
+			if (!selected) {
+				r = vivo_hmac_select(t, status);
+				if (r == VIVO_ERR_CARD_COMM)
+					return r;
+				if (r != VIVO_OK)
+					return VIVO_OK; /* no HMAC applet on this chip */
+				selected = 1;
+			}
+			if (!vivo_hmac_slot_programmed(status, e->hmac.slot)) {
+				setf(x->reason, sizeof(x->reason), "slot %u of the "
+				    "chip presented is not programmed", e->hmac.slot);
+				continue;
+			}
+			r = vivo_hmac_challenge(t, e->hmac.slot, e->hmac.challenge,
+			    sizeof(e->hmac.challenge), resp);
+			if (r == VIVO_ERR_CARD_COMM)
+				return r;
+			if (r != VIVO_OK) {
+				setf(x->reason, sizeof(x->reason), "slot %u of the "
+				    "chip presented did not answer the challenge",
+				    e->hmac.slot);
+				continue;
+			}
+			r = vivo_hmac_open(&e->hmac, x->user, resp, key);
+			OPENSSL_cleanse(resp, sizeof(resp));
+			if (r != 0) {
+				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				continue;
+			}
+			{
+				struct hmac_roll_arg h = { x->user, &e->hmac, key };
+				x->e = e;
+				x->store = s;
+				x->result = (uint32_t)x->commit(x->commit_ctx, x,
+				    hmac_roll_fn, &h, x->reason, sizeof(x->reason));
+			}
+			OPENSSL_cleanse(key, sizeof(key));
+			return VIVO_OK;
+		}
+	}
+	return VIVO_OK;
+}
+
+/* SELECT, program the slot if asked, then check that the chip computes
+ * HMAC-SHA1 with exactly req->key: nothing is stored before that. */
+static int
+hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
+    struct vivo_entry *e, char *why, size_t whysz)
+{
+	uint8_t status[VIVO_HMAC_STATUS_LEN], chal[VIVO_HMAC_CHAL_LEN];
+	uint8_t resp[VIVO_HMAC_RESP_LEN], want[VIVO_HMAC_RESP_LEN];
+	static const uint8_t noacc[6] = { 0 };
+	int r, ok = VIVO_ERR_CARD_NOTSUP;
+
+	if ((r = vivo_hmac_select(t, status)) != VIVO_OK) {
+		if (r == VIVO_ERR_CARD_COMM)
+			return r;
+		setf(why, whysz, "this chip has no HMAC-SHA1 challenge-response "
+		    "applet");
+		return VIVO_ERR_CARD_NOTSUP;
+	}
+	if (req->program) {
+		r = vivo_hmac_program(t, req->slot, req->key, noacc, status);
+		if (r == VIVO_ERR_CARD_COMM)
+			return r;
+		if (r != VIVO_OK) {
+			setf(why, whysz, "the chip refused to program slot %u (is it "
+			    "protected by an access code?); nothing was written",
+			    req->slot);
+			return r;
+		}
+	}
+	if (!vivo_hmac_slot_programmed(status, req->slot)) {
+		setf(why, whysz, "slot %u of this implant is not programmed: use "
+		    "--program, or program it with YubiKey tools first", req->slot);
+		return VIVO_ERR_CARD_NOTSUP;
+	}
+	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
+	    vivo_hmac_sha1(req->key, chal, sizeof(chal), want) != 0) {
+		setf(why, whysz, "OpenSSL error");
+		ok = VIVO_ERR_INTERNAL;
+		goto out;
+	}
+	r = vivo_hmac_challenge(t, req->slot, chal, sizeof(chal), resp);
+	if (r != VIVO_OK) {
+		if (r != VIVO_ERR_CARD_COMM)
+			setf(why, whysz, "slot %u did not answer the challenge (not "
+			    "configured for HMAC-SHA1 challenge-response?)", req->slot);
+		ok = r;
+		goto out;
+	}
+	if (CRYPTO_memcmp(resp, want, sizeof(resp)) != 0) {
+		setf(why, whysz, "the secret does not match slot %u of this "
+		    "implant; nothing was written", req->slot);
+		goto out;
+	}
+	if (vivo_hmac_seal(req->key, req->user, req->slot, &e->hmac) != 0) {
+		setf(why, whysz, "cannot seal the state (OpenSSL error)");
+		ok = VIVO_ERR_INTERNAL;
+		goto out;
+	}
+	ok = VIVO_OK;
+out:
+	OPENSSL_cleanse(resp, sizeof(resp));
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
+}
+
+static int
+hmac_describe(const struct vivo_transport *t, char *line, size_t linesz)
+{
+	uint8_t st[VIVO_HMAC_STATUS_LEN];
+	int r = vivo_hmac_select(t, st);
+
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK) {
+		setf(line, linesz, "HMAC-SHA1 applet: none");
+		return 0;
+	}
+	setf(line, linesz, "HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, "
+	    "slot 1 %s, slot 2 %s", st[0], st[1], st[2],
+	    vivo_hmac_slot_programmed(st, 1) ? "programmed" : "empty",
+	    vivo_hmac_slot_programmed(st, 2) ? "programmed" : "empty");
+	return 1;
+}
+
+/* ---- uid ------------------------------------------------------------- */
+
+/* Check the chip's UID against every usable uid entry (all of them, so
+ * the time taken does not say which one matched). */
+static int
+uid_try(struct vivo_try *x, const struct vivo_transport *t)
+{
+	const struct vivo_enrollments *en = x->en;
+	uint8_t uid[VIVO_UID_MAX];
+	size_t uidlen = 0;
+	int r;
+
+	r = vivo_uid_read(t, uid, &uidlen);
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK) {
+		setf(x->reason, sizeof(x->reason), "the chip presented did not "
+		    "report a usable UID");
+		return VIVO_OK;
+	}
+	for (int s = 0; s < VIVO_ST_N; s++) {
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
+			if (e->method != VIVO_M_UID)
+				continue;
+			if (vivo_uid_match(uid, uidlen, &e->uid) == 1 && x->e == NULL) {
+				x->e = e;
+				x->store = s;
+				x->result = VIVO_R_OK; /* the UID hash just matched */
+			}
+		}
+	}
+	VIVO_WIPE_ARRAY(uid);
+	return VIVO_OK;
+}
+
+static int
+uid_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
+    struct vivo_entry *e, char *why, size_t whysz)
+{
+	int r = vivo_uid_read(t, req->uid, &req->uidlen);
+
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK) {
+		setf(why, whysz, "this chip did not report a UID (it answered GET "
+		    "DATA with an error)");
+		return r;
+	}
+	if (vivo_uid_is_random(req->uid, req->uidlen)) {
+		setf(why, whysz, "this chip shows a random ID (4 bytes starting "
+		    "08), new at every power-up: it cannot be enrolled by UID");
+		return VIVO_ERR_CARD_NOTSUP;
+	}
+	if (vivo_uid_enroll(req->uid, req->uidlen, VIVO_UID_ITER_DEFAULT,
+	    &e->uid) != 0) {
+		setf(why, whysz, "cannot hash the UID (OpenSSL error)");
+		return VIVO_ERR_INTERNAL;
+	}
+	return VIVO_OK;
+}
+
+static int
+uid_describe(const struct vivo_transport *t, char *line, size_t linesz)
+{
+	uint8_t uid[VIVO_UID_MAX];
+	char hex[3 * VIVO_UID_MAX + 1];
+	size_t len = 0;
+	int r = vivo_uid_read(t, uid, &len), usable = 0;
+
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK)
+		setf(line, linesz, "UID: not reported (GET DATA refused)");
+	else {
+		size_t off = 0;
+		hex[0] = '\0';
+		for (size_t i = 0; i < len && off < sizeof(hex); i++)
+			off += (size_t)snprintf(hex + off, sizeof(hex) - off,
+			    "%s%02X", i ? " " : "", uid[i]);
+		usable = !vivo_uid_is_random(uid, len);
+		setf(line, linesz, "UID: %s (%zu bytes, %s)", hex, len, !usable ?
+		    "random: new at every power-up, cannot be enrolled by UID" :
+		    len == 4 ? "looks fixed; a 4-byte NUID is often writable on "
+		    "magic cards" : "looks fixed");
+	}
+	VIVO_WIPE_ARRAY(uid);
+	VIVO_WIPE_ARRAY(hex);
+	return usable;
+}
+
+/* ---- the table ------------------------------------------------------- */
+
+const struct vivo_method_ops vivo_methods[] = {
+	{ VIVO_M_U2F, "u2f", u2f_try, u2f_enroll, u2f_describe },
+	{ VIVO_M_HMAC, "hmac", hmac_try, hmac_enroll, hmac_describe },
+	{ VIVO_M_UID, "uid", uid_try, uid_enroll, uid_describe },
+};
+const size_t vivo_nmethods = VIVO_NELEM(vivo_methods);
+
+const struct vivo_method_ops *
+vivo_method_find(unsigned m)
+{
+	for (size_t i = 0; i < vivo_nmethods; i++)
+		if (vivo_methods[i].bit == m)
+			return &vivo_methods[i];
+	return NULL;
+}
