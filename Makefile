@@ -141,7 +141,7 @@ endif
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
-	@unshare --mount --propagation private /usr/bin/python3 tests/demo.py
+	@unshare --mount --net --propagation private /usr/bin/python3 tests/demo.py
 
 # ---- install -------------------------------------------------------------
 install: all

@@ -19,7 +19,8 @@
 #    `pam-auth-update --enable vivo` and check the lines; run the
 #    integration test tests/integration/test_package.py against the
 #    installed packages and that exact common-auth, through the real libpam,
-#    a private pcscd and a virtual implant (--no-pam: skip); --disable must
+#    a private pcscd and a virtual implant, in a private network namespace
+#    too (--no-pam: skip); --disable must
 #    restore common-* byte for byte; enable again, then dpkg --purge both:
 #    common-* must be as before, and nothing the packages installed or the
 #    machine had may be left over or missing (the overlays' upper layers
@@ -106,9 +107,10 @@ if [ "$phase" = ns ]; then
 	if [ "$no_pam" = 0 ]; then
 		# the real libpam on the exact common-auth, the installed module,
 		# its compiled-in helper path and the default config path
-		(cd "$SRC" && VIVO_PKGTEST_INSTALLED=1 \
+		# the harness runs from the copy; vpcd is the checkout's
+		(cd "$SRC" && VIVO_PKGTEST_INSTALLED=1 VIVO_VPCD_PKG="$VPCD_PKG" \
 		    VIVO_PKGTEST_COMMON_AUTH="$ns/common-auth.enabled" \
-		    unshare --mount --propagation private /usr/bin/python3 -c '
+		    unshare --mount --net --propagation private /usr/bin/python3 -c '
 import sys
 sys.path.insert(0, "tests/integration")
 sys.argv = ["run.py"]
@@ -315,7 +317,10 @@ if [ "$no_pam" = 0 ]; then
 	make -s -C "$SRC" PREFIX=/usr all build/tests/pamdrive >"$W/make.log" 2>&1 ||
 		{ cat "$W/make.log"; echo "FAIL package: make pamdrive"; fail=$((fail + 1)); }
 fi
+VPCD_PKG=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/integration")
+import harness; print(harness.VPCD_PKG)')
 cat >"$W/env" <<EOF
+VPCD_PKG='$VPCD_PKG'
 DEB_PAM='$DEB_PAM'
 DEB_ENROLL='$DEB_ENROLL'
 SRC='$SRC'
