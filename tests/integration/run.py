@@ -15,8 +15,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-MODULES = ["test_foundation", "test_hmac", "test_u2f", "test_faults", "test_security",
-           "test_sudo", "test_package", "test_valgrind"]
+MODULES = ["test_network", "test_foundation", "test_hmac", "test_u2f", "test_faults",
+           "test_security", "test_sudo", "test_package", "test_valgrind"]
 
 
 # Under ASan/UBSan (make check SANITIZE=1) the real sudo cannot load a
