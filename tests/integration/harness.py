@@ -73,6 +73,24 @@ def machine_netns():
     return best
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here for a reason that is nobody's
+    fault (see the rule in run.py): the runner prints `skip NAME: reason`
+    and counts it apart from passes and failures. A missing program that
+    tests/install-deps.sh installs is not such a reason: use require()."""
+
+
+def require(*programs):
+    """Fail, never skip, when a program that tests/install-deps.sh
+    installs is missing (a name on PATH or an absolute path)."""
+    missing = [p for p in programs
+               if not (os.access(p, os.X_OK) if os.path.isabs(p)
+                       else shutil.which(p))]
+    if missing:
+        raise AssertionError(f"missing {', '.join(missing)}: "
+                             "tests/install-deps.sh installs it (run it as root)")
+
+
 def sh(*args, check=True, **kw):
     return subprocess.run(list(args), check=check, **kw)
 
