@@ -18,7 +18,8 @@
 # An older version of this script did install vsmartcard-vpcd. If its
 # /etc/reader.conf.d/vpcd is still the package's default (dpkg's md5 of
 # the conffile), it is moved to /var/backups/pam_vivo-tests-vpcd.reader.conf;
-# a modified one is the owner's and is left alone (with a warning).
+# a modified one is the owner's and is left alone (with a warning). The
+# package itself stays installed (its driver alone opens no port).
 set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
@@ -81,20 +82,24 @@ if [ ! -e "$VPCD_PKG/usr/lib/pcsc/drivers/serial/libifdvpcd.so" ]; then
 fi
 
 # ---- what an older version of this script left ------------------------------
-conf=/etc/reader.conf.d/vpcd
-if [ -f "$conf" ] &&
-    dpkg-query -W -f='${Status}' vsmartcard-vpcd 2>/dev/null | grep -q "ok installed"; then
-	want=$(dpkg-query -W -f='${Conffiles}\n' vsmartcard-vpcd |
-		awk -v f="$conf" '$1 == f { print $2 }')
+# A file in /etc/reader.conf.d that is byte for byte vsmartcard-vpcd's
+# default (the md5 dpkg recorded for the conffile, if it knows the package
+# in any state, or that of the copy unpacked above) is ours to take away;
+# any other vpcd entry is the owner's.
+want_pkg=$(dpkg-query -W -f='${Conffiles}\n' vsmartcard-vpcd 2>/dev/null |
+	awk '$1 == "/etc/reader.conf.d/vpcd" { print $2 }')
+want_ours=$(md5sum <"$VPCD_PKG/etc/reader.conf.d/vpcd" | awk '{ print $1 }')
+for conf in /etc/reader.conf.d/*; do
+	[ -f "$conf" ] || continue
 	have=$(md5sum <"$conf" | awk '{ print $1 }')
-	if [ -n "$want" ] && [ "$want" = "$have" ]; then
+	if [ "$have" = "$want_ours" ] || [ "$have" = "${want_pkg:-none}" ]; then
 		if [ "$(id -u)" != 0 ]; then
 			echo "$conf (vsmartcard-vpcd's default) lets the system's pcscd" \
 			     "accept virtual cards from the network: run this script" \
 			     "as root to move it away" >&2
 			exit 1
 		fi
-		bak=/var/backups/pam_vivo-tests-vpcd.reader.conf
+		bak=/var/backups/pam_vivo-tests-$(basename "$conf").reader.conf
 		mkdir -p /var/backups
 		mv "$conf" "$bak"
 		echo "moved $conf (vsmartcard-vpcd's default, installed by an older" \
@@ -103,14 +108,15 @@ if [ -f "$conf" ] &&
 		# a pcscd of this machine (not a test's, which run in their own
 		# mount namespaces) still has the reader loaded
 		for p in $(pgrep -x pcscd || true); do
-			[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(readlink /proc/1/ns/mnt)" ] || continue
+			[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(readlink /proc/self/ns/mnt)" ] || continue
 			echo "the system's pcscd (pid $p) still serves that reader: restart" \
 			     "it (systemctl restart pcscd, or stop it and let" \
 			     "pcscd.socket start it on demand)"
 		done
-	else
-		echo "warning: $conf differs from vsmartcard-vpcd's default (yours?):" \
-		     "left alone. It lets the system's pcscd accept virtual cards on" \
-		     "the ports it names, from every address." >&2
+	elif grep -q '^[[:space:]]*LIBPATH.*libifdvpcd' "$conf"; then
+		echo "warning: $conf is a vpcd reader that differs from" \
+		     "vsmartcard-vpcd's default (yours?): left alone. It lets the" \
+		     "system's pcscd accept virtual cards on the ports it names," \
+		     "from every address." >&2
 	fi
-fi
+done
