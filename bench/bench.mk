@@ -1,7 +1,8 @@
 # make bench - what one authentication costs the host (issue #7), against
 # the floor (a minimal C PC/SC program) and a peer (pam_exec + pyscard).
-# Not part of `make check`. Needs root (private mount namespace, private
-# pcscd + vpcd, virtual implants: the integration tests' harness).
+# Not part of `make check`. Needs root (private mount and network
+# namespaces, private pcscd + vpcd, virtual implants: the integration
+# tests' harness).
 #
 #   make bench                  BENCH_RUNS=200 runs per measurement
 #   make bench BENCH_RUNS=10    a quick smoke run
@@ -47,6 +48,6 @@ endif
 	@sh bench/install-deps.sh
 	@$(MAKE) --no-print-directory all test-tools bench-tools
 	@VIVO_BUILD=$(CURDIR)/build BENCH_RUNS=$(BENCH_RUNS) \
-	    unshare --mount --propagation private /usr/bin/python3 bench/bench.py
+	    unshare --mount --net --propagation private /usr/bin/python3 bench/bench.py
 
 .PHONY: bench bench-tools

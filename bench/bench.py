@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """make bench: what one pam_vivo authentication costs the host.
 
-Started by bench/bench.mk as root inside a private mount namespace
-(`unshare --mount --propagation private`), like the integration tests,
-whose harness (tests/integration/harness.py) it imports: tmpfs /run and
-/dev, test users, a private pcscd with vsmartcard's vpcd on a random port
-(two slots), virtual implants (tests/vimplant). docs/performance.md defines
-every number; in short, per method (u2f, hmac, uid), all in one run:
+Started by bench/bench.mk as root inside private mount and network
+namespaces (`unshare --mount --net --propagation private`), like the
+integration tests, whose harness (tests/integration/harness.py) it
+imports: tmpfs /run and /dev, test users, a private pcscd with vsmartcard's
+vpcd on a random port (two slots), virtual implants (tests/vimplant).
+docs/performance.md defines every number; in short, per method (u2f,
+hmac, uid), all in one run:
 
   full       the PAM caller's process (pamtester SERVICE USER authenticate,
              the real libpam) from spawn to exit, service = pam_vivo ->

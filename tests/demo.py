@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """make demo: the main job, end to end, on a built-in virtual implant.
 
-In a private mount namespace (nothing on this machine is changed): a private
-pcscd with a virtual reader, a virtual VivoKey-Apex-like implant with a FIDO
-U2F applet and an HMAC-SHA1 applet, a private config and PAM service. It
+In private mount and network namespaces (nothing on this machine is
+changed; the virtual reader is reachable from this namespace's loopback
+only): a private pcscd with a virtual reader, a virtual VivoKey-Apex-like
+implant with a FIDO U2F applet and an HMAC-SHA1 applet, a private config and PAM service. It
 enrolls the implant for the current user with vivo-enroll (u2f, the
 recommended method, then hmac), and runs real PAM authentications (libpam ->
 pam_vivo.so -> vivo-helper -> pcscd -> virtual implant): the enrolled implant
@@ -70,7 +71,8 @@ def main():
     try:
         say("Starting a private pcscd with a virtual reader (vpcd)")
         h.start_pcscd()
-        print(f"   reader on 127.0.0.1:{h.port}")
+        print(f"   reader on 127.0.0.1:{h.port} (in a private network namespace:"
+              " no other host can reach it)")
         cfg = h.config(methods='[ "u2f", "hmac" ]', timeout="10",
                        u2f='{ appid = "pam://demo"; }')
         h.service()

@@ -14,7 +14,7 @@ t() {
 }
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || cc -dumpmachine)
 make -s install B="$d/build" DESTDIR="$d/root" PREFIX=/usr >"$d/log" 2>&1 ||
-	{ cat "$d/log"; echo "0 passed, 1 failed"; exit 1; }
+	{ cat "$d/log"; echo "install: 0 passed, 1 failed, 0 skipped"; exit 1; }
 r="$d/root"
 t "module in /lib/$arch/security" "[ -f '$r/lib/$arch/security/pam_vivo.so' ]"
 t "helper in /usr/libexec/pam_vivo" "[ -x '$r/usr/libexec/pam_vivo/vivo-helper' ]"
@@ -26,5 +26,5 @@ t "helper has no setuid bit" "[ ! -u '$r/usr/libexec/pam_vivo/vivo-helper' ]"
 echo changed > "$r/etc/security/pam_vivo.conf"
 make -s install B="$d/build" DESTDIR="$d/root" PREFIX=/usr >"$d/log" 2>&1
 t "an existing config is not overwritten" "grep -qx changed '$r/etc/security/pam_vivo.conf'"
-echo "install: $pass passed, $fail failed"
+echo "install: $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

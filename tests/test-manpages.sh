@@ -8,8 +8,11 @@
 #   - pam_vivo.conf(5): the settings parse_setting() and parse_u2f() in
 #     helper/lib/config.c accept (SETTINGS), and the method names.
 # Also renders every page with groff/man and fails on any warning (skipped
-# when groff or man is not installed, e.g. in a minimal build chroot).
-# Prints one line per check and ends with "manpages: N passed, N failed".
+# when groff or man is not installed, e.g. in a minimal build chroot; a
+# failure instead with VIVO_REQUIRE_DEPS=1, which `make check` sets: there
+# tests/install-deps.sh has installed them).
+# Prints one line per check and ends with
+# "manpages: N passed, N failed, N skipped".
 # Needs no root; runs during the Debian package build.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -17,8 +20,17 @@ d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 pass=0
 fail=0
+skipped=0
 ok() { pass=$((pass + 1)); echo "ok   manpages: $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL manpages: $1"; }
+# a check that needs a program tests/install-deps.sh installs
+missing() {
+	if [ "${VIVO_REQUIRE_DEPS:-}" = 1 ]; then
+		bad "$1: $2 is not installed (tests/install-deps.sh installs it)"
+	else
+		skipped=$((skipped + 1)); echo "skip manpages: $1: $2 is not installed"
+	fi
+}
 
 # same WHAT CODEFILE MANFILE: the two sorted lists must be equal.
 same() {
@@ -181,9 +193,11 @@ for page in man/pam_vivo.8 man/vivo-enroll.1 man/pam_vivo.conf.5; do
 			bad "$page: groff -ww -man warns"; sed 's/^/       /' "$d/w"
 		fi
 	else
-		echo "skip manpages: $page: groff is not installed"
+		missing "$page: groff -ww -man" groff
 	fi
-	if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+	if ! command -v man >/dev/null 2>&1 || ! command -v groff >/dev/null 2>&1; then
+		missing "$page: man --warnings" "man or groff"
+	else
 		LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 \
 		    -l -Tutf8 -Z "$page" >/dev/null 2>"$d/w"
 		if [ ! -s "$d/w" ]; then
@@ -194,5 +208,5 @@ for page in man/pam_vivo.8 man/vivo-enroll.1 man/pam_vivo.conf.5; do
 	fi
 done
 
-echo "manpages: $pass passed, $fail failed"
+echo "manpages: $pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

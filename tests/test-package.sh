@@ -19,12 +19,17 @@
 #    `pam-auth-update --enable vivo` and check the lines; run the
 #    integration test tests/integration/test_package.py against the
 #    installed packages and that exact common-auth, through the real libpam,
-#    a private pcscd and a virtual implant (--no-pam: skip); --disable must
+#    a private pcscd and a virtual implant, in a private network namespace
+#    too (--no-pam: skip); --disable must
 #    restore common-* byte for byte; enable again, then dpkg --purge both:
 #    common-* must be as before, and nothing the packages installed or the
 #    machine had may be left over or missing (the overlays' upper layers
 #    are compared with the originals).
-# Prints one line per check and ends with "package: N passed, N failed".
+# Prints one line per check and ends with
+# "package: N passed, N failed, N skipped". Skipped: the PAM checks under
+# --no-pam; lintian's when lintian is missing, except with
+# VIVO_REQUIRE_DEPS=1 (make check sets it: tests/install-deps.sh installs
+# lintian), where that is a failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -43,6 +48,7 @@ done
 
 pass=0
 fail=0
+skipped=0
 t() {
 	if eval "$2"; then pass=$((pass + 1)); echo "ok   package: $1"
 	else fail=$((fail + 1)); echo "FAIL package: $1"; fi
@@ -62,7 +68,7 @@ if [ "$phase" = ns ]; then
 	for d in etc usr var; do
 		mkdir -p "$W/ov/$d.up" "$W/ov/$d.work"
 		mount -t overlay overlay -o "lowerdir=/$d,upperdir=$W/ov/$d.up,workdir=$W/ov/$d.work" "/$d" ||
-			{ echo "FAIL package: overlay over /$d"; echo "0 1" >"$ns/count"; exit 1; }
+			{ echo "FAIL package: overlay over /$d"; echo "0 1 0" >"$ns/count"; exit 1; }
 	done
 	# From here on, everything this namespace writes to /etc, /usr and
 	# /var lands in $W/ov/*.up; the machine's own files are untouched.
@@ -106,27 +112,36 @@ if [ "$phase" = ns ]; then
 	if [ "$no_pam" = 0 ]; then
 		# the real libpam on the exact common-auth, the installed module,
 		# its compiled-in helper path and the default config path
-		(cd "$SRC" && VIVO_PKGTEST_INSTALLED=1 \
+		# the harness runs from the copy; vpcd is the checkout's
+		(cd "$SRC" && VIVO_PKGTEST_INSTALLED=1 VIVO_VPCD_PKG="$VPCD_PKG" \
 		    VIVO_PKGTEST_COMMON_AUTH="$ns/common-auth.enabled" \
-		    unshare --mount --propagation private /usr/bin/python3 -c '
+		    unshare --mount --net --propagation private /usr/bin/python3 -c '
 import sys
 sys.path.insert(0, "tests/integration")
 sys.argv = ["run.py"]
 import run
 run.MODULES[:] = ["test_package"]
 sys.exit(run.main())') >"$ns/pam.log" 2>&1
-		sed -n 's/^\(ok  \|FAIL\) \(test_[^ ]*\).*/\1 \2/p' "$ns/pam.log" |
+		sed -n 's/^\(ok  \|FAIL\|skip\) \(test_[^ :]*\).*/\1 \2/p' "$ns/pam.log" |
 		while read -r res name; do
-			[ "$res" = ok ] && echo "ok   package: pam (installed): $name" ||
-				echo "FAIL package: pam (installed): $name"
+			case $res in
+			ok) echo "ok   package: pam (installed): $name" ;;
+			skip) grep "^skip $name:" "$ns/pam.log" |
+				sed 's/^skip /skip package: pam (installed): /' ;;
+			*) echo "FAIL package: pam (installed): $name" ;;
+			esac
 		done
 		p=$(grep -c '^ok   test_' "$ns/pam.log")
 		f=$(grep -c '^FAIL test_' "$ns/pam.log")
-		pass=$((pass + p)); fail=$((fail + f))
+		s=$(grep -c '^skip test_' "$ns/pam.log")
+		pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))
 		if [ "$f" -ne 0 ] || [ "$p" -eq 0 ]; then
 			[ "$p" -eq 0 ] && fail=$((fail + 1))
 			sed 's/^/       /' "$ns/pam.log"
 		fi
+	else
+		skipped=$((skipped + 1))
+		echo "skip package: pam (installed): not run (--no-pam)"
 	fi
 	t "pam-auth-update --disable vivo restores common-* byte for byte" \
 	    "pam-auth-update --disable vivo >/dev/null 2>&1 && same_common"
@@ -168,7 +183,7 @@ sys.exit(run.main())') >"$ns/pam.log" 2>&1
 	done
 	t "install + purge leave /etc, /usr and /var/lib/pam as they were" \
 	    "[ ! -s '$ns/leftovers' ] || { sed 's/^/       /' '$ns/leftovers'; false; }"
-	echo "$pass $fail" >"$ns/count"
+	echo "$pass $fail $skipped" >"$ns/count"
 	exit 0
 fi
 
@@ -217,7 +232,7 @@ for f in "$debs"/libpam-vivo_*_*.deb; do [ -f "$f" ] && DEB_PAM=$f; done
 for f in "$debs"/vivo-enroll_*_*.deb; do [ -f "$f" ] && DEB_ENROLL=$f; done
 t "libpam-vivo and vivo-enroll .debs exist" "[ -f '$DEB_PAM' ] && [ -f '$DEB_ENROLL' ]"
 if [ ! -f "$DEB_PAM" ] || [ ! -f "$DEB_ENROLL" ]; then
-	echo "package: $pass passed, $fail failed"; exit 1
+	echo "package: $pass passed, $fail failed, $skipped skipped"; exit 1
 fi
 
 # ---- phase 2: the .debs as files ------------------------------------------
@@ -313,8 +328,11 @@ if command -v lintian >/dev/null 2>&1; then
 	lintian --allow-root -I --pedantic "$@" >"$W/lintian.txt" 2>&1
 	sed 's/^/       lintian: /' "$W/lintian.txt"
 	t "lintian: no errors" "! grep -q '^E: ' '$W/lintian.txt'"
+elif [ "${VIVO_REQUIRE_DEPS:-}" = 1 ]; then
+	t "lintian is installed (tests/install-deps.sh installs it)" false
 else
-	echo "skip package: lintian is not installed"
+	skipped=$((skipped + 1))
+	echo "skip package: lintian: not installed"
 fi
 
 # ---- phase 3 ---------------------------------------------------------------
@@ -323,7 +341,10 @@ if [ "$no_pam" = 0 ]; then
 	make -s -C "$SRC" PREFIX=/usr all build/tests/pamdrive >"$W/make.log" 2>&1 ||
 		{ cat "$W/make.log"; echo "FAIL package: make pamdrive"; fail=$((fail + 1)); }
 fi
+VPCD_PKG=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/integration")
+import harness; print(harness.VPCD_PKG)')
 cat >"$W/env" <<EOF
+VPCD_PKG='$VPCD_PKG'
 DEB_PAM='$DEB_PAM'
 DEB_ENROLL='$DEB_ENROLL'
 SRC='$SRC'
@@ -331,10 +352,10 @@ no_pam=$no_pam
 EOF
 unshare --mount --propagation private sh "$0" --phase-namespace "$W"
 if [ -f "$W/ns/count" ]; then
-	read -r p f <"$W/ns/count"
-	pass=$((pass + p)); fail=$((fail + f))
+	read -r p f s <"$W/ns/count"
+	pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))
 else
 	echo "FAIL package: the namespace phase did not finish"; fail=$((fail + 1))
 fi
-echo "package: $pass passed, $fail failed"
+echo "package: $pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -1,8 +1,12 @@
 """Test harness for pam_vivo's integration tests.
 
-Runs as root inside a private mount namespace (tests/run-integration.sh
-starts it with `unshare --mount --propagation private`). Inside it:
+Runs as root inside a private mount namespace and a private network
+namespace (tests/run-integration.sh starts it with `unshare --mount --net
+--propagation private`; it refuses to start in the machine's network
+namespace, where vpcd would take virtual cards from any host). Inside:
 
+- only the loopback interface, brought up here: vpcd listens on every
+  address of this namespace, and that is 127.0.0.1 alone;
 - /run is a fresh tmpfs: pcscd's socket directory /run/pcscd is ours alone,
   and /run/vivotest holds everything else (root-owned, 0755, so the
   product's parent-directory checks pass without any test-only knob);
@@ -10,7 +14,9 @@ starts it with `unshare --mount --propagation private`). Inside it:
   bound in, and /dev/log is a datagram socket this harness reads: the
   module's pam_syslog and the helper's syslog lines land here;
 - /etc/passwd, /etc/group and /etc/shadow are copies with test users;
-- a private pcscd runs with vpcd on a random free port (two slots: P, P+1).
+- a private pcscd runs with vpcd on a random free port (two slots: P, P+1),
+  the driver from VPCD_PKG (vsmartcard-vpcd unpacked by
+  tests/install-deps.sh, never installed on the machine).
 
 The product binaries are copied to /run/vivotest/bin so that a non-root
 caller can execute them whatever the checkout's permissions are.
@@ -34,8 +40,55 @@ VIMPLANT_SRC = os.path.join(TOP, "tests", "vimplant", "vimplant.py")
 # checkout's permissions are
 VIMPLANT = f"{ROOT}/bin/vimplant.py"
 PYTHON = "/usr/bin/python3"
+# The Debian package vsmartcard-vpcd, unpacked (dpkg-deb -x) by
+# tests/install-deps.sh and not installed: installed, it would give the
+# system's pcscd a virtual reader open to the network. This is the one
+# definition of where it is (install-deps.sh, run-integration.sh,
+# test-package.sh and tests/vimplant/selftest.sh ask this module);
+# VIVO_VPCD_PKG overrides it (test-package.sh runs the tests from a copy
+# of the tree).
+VPCD_PKG = os.environ.get("VIVO_VPCD_PKG") or os.path.join(
+    TOP, "build", "deps", "vsmartcard-vpcd")
+VPCD_DRIVER = os.path.join(VPCD_PKG, "usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 
 USERS = {"alice": 60001, "bob": 60002, "carol": 60003}
+
+
+def machine_netns():
+    """/proc/PID/ns/net of the machine's network namespace: PID 1's, or,
+    where that is not readable (a sandboxed init), the one of our farthest
+    ancestor whose namespaces can be read."""
+    best, pid = "/proc/1/ns/net", os.getpid()
+    if os.access(best, os.R_OK):
+        return best
+    while pid > 1:
+        path = f"/proc/{pid}/ns/net"
+        try:
+            os.stat(path)
+            best = path
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return best
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here for a reason that is nobody's
+    fault (see the rule in run.py): the runner prints `skip NAME: reason`
+    and counts it apart from passes and failures. A missing program that
+    tests/install-deps.sh installs is not such a reason: use require()."""
+
+
+def require(*programs):
+    """Fail, never skip, when a program that tests/install-deps.sh
+    installs is missing (a name on PATH or an absolute path)."""
+    missing = [p for p in programs
+               if not (os.access(p, os.X_OK) if os.path.isabs(p)
+                       else shutil.which(p))]
+    if missing:
+        raise AssertionError(f"missing {', '.join(missing)}: "
+                             "tests/install-deps.sh installs it (run it as root)")
 
 
 def sh(*args, check=True, **kw):
@@ -100,12 +153,24 @@ class Harness:
         self.pcscd = None
         self.implants = []
         self.n = 0
+        self._setup_net()
         self._setup_mounts()
         self.syslog = SyslogSink("/dev/log")
         self._setup_users()
         self._install_binaries()
 
     # ---- namespace set-up ------------------------------------------------
+    def _setup_net(self):
+        """vpcd listens on every address: refuse to start anywhere but in a
+        network namespace of our own with nothing but a loopback."""
+        names = sorted(n for _, n in socket.if_nameindex())
+        if os.stat("/proc/self/ns/net").st_ino == \
+                os.stat(machine_netns()).st_ino or names != ["lo"]:
+            raise RuntimeError("not in a private network namespace (unshare "
+                               "--net): vpcd would accept virtual cards from "
+                               f"other hosts (interfaces: {names})")
+        sh("ip", "link", "set", "lo", "up")
+
     def _setup_mounts(self):
         sh("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run")
         os.makedirs(ROOT + "/dev.orig")
@@ -180,7 +245,7 @@ class Harness:
             with open(f"{ROOT}/reader/vpcd", "w") as f:
                 f.write('FRIENDLYNAME "Virtual PCD"\n'
                         f"DEVICENAME /dev/null:{self.port}\n"
-                        "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
+                        f"LIBPATH {VPCD_DRIVER}\n"
                         f"CHANNELID {self.port}\n")
             os.makedirs("/run/pcscd", exist_ok=True)
             self.pcscd = subprocess.Popen(

@@ -8,7 +8,7 @@ import glob
 import os
 import subprocess
 
-from harness import ROOT, TOP
+from harness import ROOT, TOP, require
 from test_foundation import ENROLLED, check
 import test_hmac
 import test_u2f
@@ -56,9 +56,7 @@ def _clean_logs(what):
 
 
 def test_valgrind_01_helper_main_flows(h):
-    if not os.path.exists("/usr/bin/valgrind"):
-        print("skip: valgrind is not installed")
-        return
+    require(VG[0])   # tests/install-deps.sh installs valgrind
     test_u2f.enroll_u2f(h, label="apex-u2f")
     test_hmac.enroll_hmac(h, label="apex-hmac")
     from test_foundation import enroll_tap
@@ -85,9 +83,7 @@ def test_valgrind_01_helper_main_flows(h):
 
 
 def test_valgrind_02_tool_main_flows(h):
-    if not os.path.exists("/usr/bin/valgrind"):
-        print("skip: valgrind is not installed")
-        return
+    require(VG[0])   # tests/install-deps.sh installs valgrind
     tool = _wrap(h, "enroll", h.enroll_bin)
     saved = h.enroll_bin
     h.enroll_bin = tool

@@ -572,6 +572,6 @@ main(void)
 	if (can_mount_tmpfs(why, sizeof(why)))
 		cases[n++] = full_fs;
 	else
-		printf("skip file.replace_on_full_fs_keeps_old_file: %s\n", why);
+		T_SKIP("file", "replace_on_full_fs_keeps_old_file", why);
 	return t_run("file", cases, n);
 }

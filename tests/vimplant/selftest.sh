@@ -1,13 +1,18 @@
 #!/bin/bash
 # selftest.sh - end-to-end check of vimplant.py against a real pcscd + vpcd.
 #
-# Run as root.  Everything happens in private namespaces so that the system
-# pcscd (its /run/pcscd socket and vpcd port 0x8C7B) is never touched:
+# Run as root, after tests/install-deps.sh (which unpacks vsmartcard's vpcd
+# into the build tree: it is not installed on the machine).  Everything
+# happens in private namespaces so that the system pcscd (its /run/pcscd
+# socket) is never touched and no other host can reach our vpcd:
 #
-#   unshare --mount --propagation private --pid --fork --kill-child --mount-proc
+#   unshare --mount --net --propagation private --pid --fork --kill-child
+#           --mount-proc
 #       A private mount namespace lets us put a tmpfs over /run: pcscd 1.9.9
 #       always creates its socket as /run/pcscd/pcscd.comm.  The PID
 #       namespace makes sure pcscd and every vimplant die with this script.
+#       The network namespace has only its loopback (`ip link set lo up`):
+#       vpcd listens on every address, and here that is 127.0.0.1 alone.
 #   mount -t tmpfs -o mode=755 tmpfs /run
 #   pcscd --foreground --config $WORK/reader.conf
 #       -c/--config accepts a single reader.conf FILE or a DIRECTORY of them
@@ -15,7 +20,7 @@
 #       read at all.  The file:
 #           FRIENDLYNAME "Virtual PCD"
 #           DEVICENAME   /dev/null:$PORT
-#           LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+#           LIBPATH      $VPCD (VPCD_DRIVER of tests/integration/harness.py)
 #           CHANNELID    $PORT
 #       vpcd then listens on 0.0.0.0:$PORT (reader "Virtual PCD 00 00") and
 #       0.0.0.0:$PORT+1 (reader "Virtual PCD 00 01").  PC/SC clients
@@ -23,7 +28,8 @@
 #       namespace; pcscd here is built without polkit, so any uid may use it.
 #
 # Set KEEP=1 to keep the work directory (logs) for inspection.
-# The last line of output is "N passed, N failed"; the exit status is 0 only
+# The last line of output is "N passed, N failed, 0 skipped" (nothing is
+# ever skipped: a missing tool fails its check); the exit status is 0 only
 # if nothing failed.
 
 set -u
@@ -36,8 +42,15 @@ if [ "${1:-}" != --in-namespace ]; then
         echo "selftest.sh: must be run as root" >&2
         exit 2
     fi
-    exec unshare --mount --propagation private --pid --fork --kill-child \
-        --mount-proc /bin/bash "$HERE/${0##*/}" --in-namespace
+    exec unshare --mount --net --propagation private --pid --fork \
+        --kill-child --mount-proc /bin/bash "$HERE/${0##*/}" --in-namespace
+fi
+ip link set lo up || exit 1
+VPCD=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$HERE/../integration')
+import harness; print(harness.VPCD_DRIVER)") || exit 1
+if [ ! -e "$VPCD" ]; then
+    echo "selftest.sh: no $VPCD: run 'sh tests/install-deps.sh' (as root)" >&2
+    exit 2
 fi
 
 WORK=$(mktemp -d /tmp/vimplant-selftest.XXXXXX)
@@ -143,13 +156,14 @@ start_pcscd() {
     local deadline
     for _ in 1 2 3 4 5; do
         PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-        # never collide with the system vpcd (0x8C7B = 35963, slot 1 = +1)
+        # never the ports of a system vpcd (0x8C7B = 35963, slot 1 = +1),
+        # though this namespace has none
         if [ $((PORT + 1)) -ge 35963 ] && [ "$PORT" -le 35964 ]; then continue; fi
         port_in_use "$PORT" && continue
         cat >"$WORK/reader.conf" <<EOF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:$PORT
-LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+LIBPATH      $VPCD
 CHANNELID    $PORT
 EOF
         pcscd --foreground --config "$WORK/reader.conf" >"$WORK/pcscd.log" 2>&1 &
@@ -177,7 +191,7 @@ if start_pcscd; then
     ok "pcscd with vpcd up on port $PORT (+1) in $(($(now_ms) - START)) ms"
 else
     not_ok "start pcscd with vpcd"
-    echo "$PASSED passed, $FAILED failed"
+    echo "$PASSED passed, $FAILED failed, 0 skipped"
     exit 1
 fi
 check "reader names" "0: $READER0|1: $READER1" \
@@ -694,5 +708,5 @@ check "pcscd and vpcd still fine after the faults" "A1 B2 C3 D4 90 00" \
 untap
 
 echo "# total $(($(now_ms) - START)) ms"
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, 0 skipped"
 [ "$FAILED" -eq 0 ]
