@@ -16,24 +16,10 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void
-setf(char *dst, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void
-setf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 /* Entries usable under the config's methods. */
 static size_t
@@ -67,7 +53,7 @@ commit(void *ctx, const struct vivo_try *x, vivo_entry_update_fn fn,
 		    reason, reasonsz);
 	if (vivo_getpw(a->user, &pw, pwbuf, sizeof(pwbuf)) != 0 ||
 	    vivo_priv_drop(&priv, &pw) != 0) {
-		setf(reason, reasonsz, "cannot switch to %s to write "
+		vivo_setf(reason, reasonsz, "cannot switch to %s to write "
 		    "%s", a->user, en->path[VIVO_ST_USER]);
 		return VIVO_R_INTERNAL;
 	}
@@ -149,18 +135,18 @@ vivo_authenticate(struct vivo_auth *a)
 
 	if (a->remote && !c->allow_remote) {
 		a->result = VIVO_R_UNAVAILABLE;
-		setf(a->reason, sizeof(a->reason), "remote request (PAM_RHOST set) "
+		vivo_setf(a->reason, sizeof(a->reason), "remote request (PAM_RHOST set) "
 		    "declined: allow_remote is false");
 		goto out;
 	}
 	if (!vivo_user_valid(a->user)) {
 		a->result = VIVO_R_NO_ENROLLMENT;
-		setf(a->reason, sizeof(a->reason), "invalid user name");
+		vivo_setf(a->reason, sizeof(a->reason), "invalid user name");
 		goto out;
 	}
 	if ((en = calloc(1, sizeof(*en))) == NULL ||
 	    (x = calloc(1, sizeof(*x))) == NULL) {
-		setf(a->reason, sizeof(a->reason), "out of memory");
+		vivo_setf(a->reason, sizeof(a->reason), "out of memory");
 		goto out;
 	}
 	r = vivo_enrollments_load(c, a->user, VIVO_EN_REQUEST, en, a->reason,
@@ -176,7 +162,7 @@ vivo_authenticate(struct vivo_auth *a)
 	if (usable == 0 && en->protected_unreadable) {
 		/* not "not enrolled": this caller may not look */
 		a->result = VIVO_R_UNAVAILABLE;
-		setf(a->reason, sizeof(a->reason), "the enrollments of %s that "
+		vivo_setf(a->reason, sizeof(a->reason), "the enrollments of %s that "
 		    "this caller (uid %u) may use allow no method of the config; "
 		    "%s is root's alone (a screen locker uses public u2f entries "
 		    "and the user store)", a->user, (unsigned)geteuid(),
@@ -186,11 +172,11 @@ vivo_authenticate(struct vivo_auth *a)
 	if (usable == 0) {
 		a->result = VIVO_R_NO_ENROLLMENT;
 		if (total > 0)
-			setf(a->reason, sizeof(a->reason), "user %s has %zu "
+			vivo_setf(a->reason, sizeof(a->reason), "user %s has %zu "
 			    "enrollment(s), none with a method the config allows",
 			    a->user, total);
 		else
-			setf(a->reason, sizeof(a->reason), "user %s has no enrollment",
+			vivo_setf(a->reason, sizeof(a->reason), "user %s has no enrollment",
 			    a->user);
 		goto out;
 	}
@@ -227,30 +213,30 @@ vivo_authenticate(struct vivo_auth *a)
 		    "another request waits for a tap there too: %s", tp.reader,
 		    a->id.service, a->user, a->id.tty[0] ? a->id.tty : "no terminal",
 		    tp.why);
-		setf(a->reason, sizeof(a->reason), "tap refused: another request "
+		vivo_setf(a->reason, sizeof(a->reason), "tap refused: another request "
 		    "waits for a tap on the same reader: %s", tp.why);
-		setf(a->text, sizeof(a->text), "Not accepted: another request is "
+		vivo_setf(a->text, sizeof(a->text), "Not accepted: another request is "
 		    "waiting for a tap on this reader too: %s. If you did not start "
 		    "it, someone may be trying to use your implant. Use your "
 		    "password, or tap again when only one request waits.", tp.why);
 		break;
 	case VIVO_ERR_TAP_REGISTRY:
 		a->result = VIVO_R_UNAVAILABLE;
-		setf(a->reason, sizeof(a->reason), "%s", tp.why);
-		setf(a->text, sizeof(a->text), "Implant login unavailable: this "
+		vivo_setf(a->reason, sizeof(a->reason), "%s", tp.why);
+		vivo_setf(a->text, sizeof(a->text), "Implant login unavailable: this "
 		    "request cannot be registered (see the system log).");
 		break;
 	case VIVO_ERR_READER_TIMEOUT:
 		a->result = VIVO_R_UNAVAILABLE;
-		setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		setf(a->text, sizeof(a->text), "No implant was presented within "
+		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
+		vivo_setf(a->text, sizeof(a->text), "No implant was presented within "
 		    "%u s.", a->timeout);
 		break;
 	default:
 		a->result = r == VIVO_ERR_READER_FAIL || r == VIVO_ERR_NOMEM ||
 		    r == VIVO_ERR_INTERNAL ? VIVO_R_INTERNAL : VIVO_R_UNAVAILABLE;
-		setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		setf(a->text, sizeof(a->text), "Implant login unavailable: %s.",
+		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
+		vivo_setf(a->text, sizeof(a->text), "Implant login unavailable: %s.",
 		    vivo_strerr(r));
 		break;
 	}

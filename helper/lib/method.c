@@ -10,22 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static void
-setf(char *dst, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void
-setf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- u2f ------------------------------------------------------------- */
 
@@ -43,11 +29,11 @@ u2f_bump_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
 
 	if (e->method != VIVO_M_U2F || e->u2f.khlen != b->used->khlen ||
 	    memcmp(e->u2f.kh, b->used->kh, e->u2f.khlen) != 0) {
-		setf(reason, reasonsz, "implant \"%s\" changed meanwhile", e->label);
+		vivo_setf(reason, reasonsz, "implant \"%s\" changed meanwhile", e->label);
 		return VIVO_R_AUTH_FAILED;
 	}
 	if (b->counter <= e->u2f.counter) {
-		setf(reason, reasonsz, "implant \"%s\": counter %u is not above "
+		vivo_setf(reason, reasonsz, "implant \"%s\": counter %u is not above "
 		    "the stored %u (used concurrently, or cloned)", e->label,
 		    b->counter, e->u2f.counter);
 		return VIVO_R_AUTH_FAILED;
@@ -74,7 +60,7 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 			if (e->method != VIVO_M_U2F)
 				continue;
 			if (strcmp(e->u2f.appid, x->cfg->appid) != 0) {
-				setf(x->reason, sizeof(x->reason), "implant \"%s\" is "
+				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\" is "
 				    "enrolled for appid %s, this host uses %s",
 				    e->label, e->u2f.appid, x->cfg->appid);
 				continue;
@@ -84,7 +70,7 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 				if (r == VIVO_ERR_CARD_COMM)
 					return r;
 				if (r == VIVO_ERR_U2F_FIDO2)
-					setf(x->reason, sizeof(x->reason), "the chip's FIDO "
+					vivo_setf(x->reason, sizeof(x->reason), "the chip's FIDO "
 					    "applet speaks FIDO2 (CTAP2) only, not U2F");
 				if (r != VIVO_OK)
 					return VIVO_OK;
@@ -101,12 +87,12 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 				continue;
 			}
 			if (r != VIVO_OK) {
-				setf(x->reason, sizeof(x->reason), "the chip's FIDO applet "
+				vivo_setf(x->reason, sizeof(x->reason), "the chip's FIDO applet "
 				    "did not sign for implant \"%s\"", e->label);
 				continue;
 			}
 			if (vivo_u2f_verify(e->u2f.pub, app, chal, &resp) != 0) {
-				setf(x->reason, sizeof(x->reason), "implant \"%s\": %s",
+				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\": %s",
 				    e->label, (resp.up & 1) ? "the signature does not "
 				    "verify" : "user presence not asserted");
 				continue;
@@ -117,12 +103,12 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 				/* the signature is the implant's own: a second chip
 				 * with its key, or a recorded answer. End the request
 				 * here, whatever else this tap could prove. */
-				setf(x->reason, sizeof(x->reason), "implant \"%s\": "
+				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\": "
 				    "counter %u is not above the stored %u: the implant "
 				    "may have been cloned (or a reply replayed)", e->label,
 				    resp.counter, e->u2f.counter);
 				vivo_warn("%s", x->reason);
-				setf(x->text, sizeof(x->text), "This implant's signature "
+				vivo_setf(x->text, sizeof(x->text), "This implant's signature "
 				    "counter went backwards: it may have been cloned. "
 				    "Refused.");
 				x->clone = 1;
@@ -158,26 +144,26 @@ u2f_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if ((r = vivo_u2f_select(t)) != VIVO_OK) {
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
-		setf(why, whysz, r == VIVO_ERR_U2F_FIDO2 ? "this chip's FIDO applet "
+		vivo_setf(why, whysz, r == VIVO_ERR_U2F_FIDO2 ? "this chip's FIDO applet "
 		    "speaks FIDO2 (CTAP2) only; u2f needs a U2F (CTAP1) applet" :
 		    "this chip has no FIDO U2F applet");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
 	    vivo_u2f_app_param(req->appid, app) != 0) {
-		setf(why, whysz, "OpenSSL error");
+		vivo_setf(why, whysz, "OpenSSL error");
 		return VIVO_ERR_INTERNAL;
 	}
 	r = vivo_u2f_register(t, chal, app, &reg);
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r == VIVO_ERR_CARD_PROTO) {
-		setf(why, whysz, "the registration reply is malformed, or its "
+		vivo_setf(why, whysz, "the registration reply is malformed, or its "
 		    "attestation signature does not verify; nothing was written");
 		return r;
 	}
 	if (r != VIVO_OK) {
-		setf(why, whysz, "the FIDO applet refused to register (is an "
+		vivo_setf(why, whysz, "the FIDO applet refused to register (is an "
 		    "attestation certificate installed?)");
 		return r;
 	}
@@ -199,10 +185,10 @@ u2f_describe(const struct vivo_transport *t, char *line, size_t linesz)
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r == VIVO_OK) {
-		setf(line, linesz, "FIDO applet: U2F_V2 (u2f possible)");
+		vivo_setf(line, linesz, "FIDO applet: U2F_V2 (u2f possible)");
 		return 1;
 	}
-	setf(line, linesz, r == VIVO_ERR_U2F_FIDO2 ? "FIDO applet: FIDO_2_0 "
+	vivo_setf(line, linesz, r == VIVO_ERR_U2F_FIDO2 ? "FIDO applet: FIDO_2_0 "
 	    "only (CTAP2; U2F not available)" : "FIDO applet: none");
 	return 0;
 }
@@ -224,12 +210,12 @@ hmac_roll_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
 
 	if (e->method != VIVO_M_HMAC ||
 	    memcmp(&e->hmac, h->used, sizeof(*h->used)) != 0) {
-		setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
+		vivo_setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
 		    "concurrent authentication", e->label);
 		return VIVO_R_AUTH_FAILED;
 	}
 	if (vivo_hmac_seal(h->key, h->user, h->used->slot, &e->hmac) != 0) {
-		setf(reason, reasonsz, "cannot seal the next state");
+		vivo_setf(reason, reasonsz, "cannot seal the next state");
 		return VIVO_R_INTERNAL;
 	}
 	return VIVO_R_OK;
@@ -269,7 +255,7 @@ hmac_try(struct vivo_try *x, const struct vivo_transport *t)
 				selected = 1;
 			}
 			if (!vivo_hmac_slot_programmed(status, e->hmac.slot)) {
-				setf(x->reason, sizeof(x->reason), "slot %u of the "
+				vivo_setf(x->reason, sizeof(x->reason), "slot %u of the "
 				    "chip presented is not programmed", e->hmac.slot);
 				continue;
 			}
@@ -278,7 +264,7 @@ hmac_try(struct vivo_try *x, const struct vivo_transport *t)
 			if (r == VIVO_ERR_CARD_COMM)
 				return r;
 			if (r != VIVO_OK) {
-				setf(x->reason, sizeof(x->reason), "slot %u of the "
+				vivo_setf(x->reason, sizeof(x->reason), "slot %u of the "
 				    "chip presented did not answer the challenge",
 				    e->hmac.slot);
 				continue;
@@ -317,7 +303,7 @@ hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if ((r = vivo_hmac_select(t, status)) != VIVO_OK) {
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
-		setf(why, whysz, "this chip has no HMAC-SHA1 challenge-response "
+		vivo_setf(why, whysz, "this chip has no HMAC-SHA1 challenge-response "
 		    "applet");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
@@ -326,38 +312,38 @@ hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
 		if (r != VIVO_OK) {
-			setf(why, whysz, "the chip refused to program slot %u (is it "
+			vivo_setf(why, whysz, "the chip refused to program slot %u (is it "
 			    "protected by an access code?); nothing was written",
 			    req->slot);
 			return r;
 		}
 	}
 	if (!vivo_hmac_slot_programmed(status, req->slot)) {
-		setf(why, whysz, "slot %u of this implant is not programmed: use "
+		vivo_setf(why, whysz, "slot %u of this implant is not programmed: use "
 		    "--program, or program it with YubiKey tools first", req->slot);
 		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
 	    vivo_hmac_sha1(req->key, chal, sizeof(chal), want) != 0) {
-		setf(why, whysz, "OpenSSL error");
+		vivo_setf(why, whysz, "OpenSSL error");
 		ok = VIVO_ERR_INTERNAL;
 		goto out;
 	}
 	r = vivo_hmac_challenge(t, req->slot, chal, sizeof(chal), resp);
 	if (r != VIVO_OK) {
 		if (r != VIVO_ERR_CARD_COMM)
-			setf(why, whysz, "slot %u did not answer the challenge (not "
+			vivo_setf(why, whysz, "slot %u did not answer the challenge (not "
 			    "configured for HMAC-SHA1 challenge-response?)", req->slot);
 		ok = r;
 		goto out;
 	}
 	if (CRYPTO_memcmp(resp, want, sizeof(resp)) != 0) {
-		setf(why, whysz, "the secret does not match slot %u of this "
+		vivo_setf(why, whysz, "the secret does not match slot %u of this "
 		    "implant; nothing was written", req->slot);
 		goto out;
 	}
 	if (vivo_hmac_seal(req->key, req->user, req->slot, &e->hmac) != 0) {
-		setf(why, whysz, "cannot seal the state (OpenSSL error)");
+		vivo_setf(why, whysz, "cannot seal the state (OpenSSL error)");
 		ok = VIVO_ERR_INTERNAL;
 		goto out;
 	}
@@ -377,10 +363,10 @@ hmac_describe(const struct vivo_transport *t, char *line, size_t linesz)
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK) {
-		setf(line, linesz, "HMAC-SHA1 applet: none");
+		vivo_setf(line, linesz, "HMAC-SHA1 applet: none");
 		return 0;
 	}
-	setf(line, linesz, "HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, "
+	vivo_setf(line, linesz, "HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, "
 	    "slot 1 %s, slot 2 %s", st[0], st[1], st[2],
 	    vivo_hmac_slot_programmed(st, 1) ? "programmed" : "empty",
 	    vivo_hmac_slot_programmed(st, 2) ? "programmed" : "empty");
@@ -403,7 +389,7 @@ uid_try(struct vivo_try *x, const struct vivo_transport *t)
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK) {
-		setf(x->reason, sizeof(x->reason), "the chip presented did not "
+		vivo_setf(x->reason, sizeof(x->reason), "the chip presented did not "
 		    "report a usable UID");
 		return VIVO_OK;
 	}
@@ -432,18 +418,18 @@ uid_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK) {
-		setf(why, whysz, "this chip did not report a UID (it answered GET "
+		vivo_setf(why, whysz, "this chip did not report a UID (it answered GET "
 		    "DATA with an error)");
 		return r;
 	}
 	if (vivo_uid_is_random(req->uid, req->uidlen)) {
-		setf(why, whysz, "this chip shows a random ID (4 bytes starting "
+		vivo_setf(why, whysz, "this chip shows a random ID (4 bytes starting "
 		    "08), new at every power-up: it cannot be enrolled by UID");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (vivo_uid_enroll(req->uid, req->uidlen, VIVO_UID_ITER_DEFAULT,
 	    &e->uid) != 0) {
-		setf(why, whysz, "cannot hash the UID (OpenSSL error)");
+		vivo_setf(why, whysz, "cannot hash the UID (OpenSSL error)");
 		return VIVO_ERR_INTERNAL;
 	}
 	return VIVO_OK;
@@ -460,7 +446,7 @@ uid_describe(const struct vivo_transport *t, char *line, size_t linesz)
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK)
-		setf(line, linesz, "UID: not reported (GET DATA refused)");
+		vivo_setf(line, linesz, "UID: not reported (GET DATA refused)");
 	else {
 		size_t off = 0;
 		hex[0] = '\0';
@@ -468,7 +454,7 @@ uid_describe(const struct vivo_transport *t, char *line, size_t linesz)
 			off += (size_t)snprintf(hex + off, sizeof(hex) - off,
 			    "%s%02X", i ? " " : "", uid[i]);
 		usable = !vivo_uid_is_random(uid, len);
-		setf(line, linesz, "UID: %s (%zu bytes, %s)", hex, len, !usable ?
+		vivo_setf(line, linesz, "UID: %s (%zu bytes, %s)", hex, len, !usable ?
 		    "random: new at every power-up, cannot be enrolled by UID" :
 		    len == 4 ? "looks fixed; a 4-byte NUID is often writable on "
 		    "magic cards" : "looks fixed");

@@ -3,6 +3,9 @@
  */
 #include "util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -229,4 +232,14 @@ vivo_strlcpy(char *dst, const char *src, size_t dstsz)
 	}
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+void
+vivo_setf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
 }

@@ -45,6 +45,10 @@ int vivo_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 /* Monotonic milliseconds. */
 int64_t vivo_now_ms(void);
 
+/* snprintf into a message buffer (a reason, a text), truncating. */
+void vivo_setf(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Copy with truncation check: 0 if it fit, -1 otherwise (dst still
  * NUL-terminated). */
 int vivo_strlcpy(char *dst, const char *src, size_t dstsz);
