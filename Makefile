@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam_vivo - build, install, test.
 #
 #   make                build/pam_vivo.so, build/vivo-helper, build/vivo-enroll

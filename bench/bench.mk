@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # make bench - what one authentication costs the host (issue #7), against
 # the floor (a minimal C PC/SC program) and a peer (pam_exec + pyscard).
 # Not part of `make check`. Needs root (private mount and network

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make bench: what one pam_vivo authentication costs the host.
 
 Started by bench/bench.mk as root inside private mount and network

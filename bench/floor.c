@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * floor - the least a program can do to run one exchange with a chip:
  * establish a PC/SC context, connect to the reader, send the given

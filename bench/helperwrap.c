@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * helperwrap - stands in for vivo-helper to measure it from outside.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the Debian packages `make bench` needs (as root): those of
 # tests/install-deps.sh (build, pcscd + vpcd, python3-cryptography, ...)
 # plus the bench's own. Idempotent: only what is missing is installed.

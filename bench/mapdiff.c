@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mapdiff - what a PAM module adds to the mappings of the process that
  * calls it (a login program, sudo, a screen locker).

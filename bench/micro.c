@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * micro - in-process measurements that need the helper's own code
  * (build/libvivo.a, the library vivo-helper links).

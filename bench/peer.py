@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The peer: what people do today without pam_vivo.
 
 pam_exec runs this script (auth required pam_exec.so quiet /usr/bin/python3

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spawnt - run a command N times and time each run as its caller sees it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tsfifo - timestamp the lines written into a FIFO.
  *

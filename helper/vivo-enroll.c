@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vivo-enroll - add, list, remove, test and probe implants.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vivo-helper - does the card work for pam_vivo.so, one request per exec.
  *

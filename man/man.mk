@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Man pages (included by the top-level Makefile).
 #
 # The pages are plain man(7) roff, written by hand: `man -l man/pam_vivo.8`

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make demo: the main job, end to end, on a built-in virtual implant.
 
 In private mount and network namespaces (nothing on this machine is

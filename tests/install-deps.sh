@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the Debian packages pam_vivo's build, demo and tests need (as
 # root), plus any package names given as arguments (bench/install-deps.sh
 # adds its own that way). Idempotent: only what is missing is installed.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Integration tests: a private pcscd with vpcd, virtual implants, the real
 # libpam. Needs root (a private mount namespace hides pcscd's /run/pcscd
 # and our test users from the rest of the machine; a private network

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Run the unit-test binaries given as arguments; each prints its own
 # "N passed, N failed, N skipped" line (a skipped test is one that cannot
 # run here for a reason that is nobody's fault, e.g. not root; see

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The numbers the docs state against the constants of the code they describe:
 #   - docs/helper-protocol.md: the wire format (VIVO_MSG_MAX,
 #     VIVO_PROTO_VERSION, message types, tags, flags, results, string
@@ -355,6 +356,22 @@ has $D "VIVO_ENTRIES_MAX" "implants per user" \
     "at most $ENTRIES_MAX implants per user and store"
 has $D "VIVO_LABEL_MAX" "a name for the implant" "1 to $LABEL_MAX bytes"
 has $D "VIVO_TIMEOUT_MAX" "Seconds to wait for a tap," "1 to $TIMEOUT_MAX"
+
+# ---- the licence (BSD-2-Clause): LICENSE, and an SPDX line near the top
+# of every source file git tracks (C, Python, shell, make, man pages)
+missing=""
+if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
+	for f in $(git ls-files '*.c' '*.h' '*.py' '*.sh' '*.mk' 'Makefile' \
+	    '.ci/run' 'debian/rules' 'man/*.[158]'); do
+		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: BSD-2-Clause' ||
+			missing="$missing $f"
+	done
+	if [ -z "$missing" ] && grep -q '^BSD 2-Clause License$' LICENSE; then
+		ok "licence: LICENSE is BSD-2-Clause, every source file has its SPDX line"
+	else
+		bad "licence: LICENSE, or the SPDX line in:$missing"
+	fi
+fi
 
 echo "docs: $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

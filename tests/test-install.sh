@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make install honours DESTDIR and PREFIX, puts the module into Debian's
 # multiarch PAM directory and the helper under libexec, and compiles the
 # helper's installed path into the module. Builds in its own tree.

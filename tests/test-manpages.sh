@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The man pages against the code, in both directions:
 #   - pam_vivo(8): the PAM arguments parse_args() in pam_vivo/pam_vivo.c
 #     accepts (SYNOPSIS and OPTIONS);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/test-package.sh - build the Debian packages and check them (root).
 #
 #   sh tests/test-package.sh [--debs DIR] [--from-head] [--no-pam] [--keep]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * auth.c - one authentication, as the helper and `vivo-enroll test` run it:
  * load the user's enrollments, wait for a tap that is this request's alone

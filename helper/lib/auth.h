@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * auth.h - one authentication, exactly as the helper does it (the
  * enrollment tool's `test` runs the same code): enrollments, the tap loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * card.h - talking to a connected chip through a small table of functions,
  * so that the method code runs over PC/SC in the product and over a fake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - parse and load the configuration (see config.h, docs/config.md).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.h - /etc/security/pam_vivo.conf (libconfig format).
  */

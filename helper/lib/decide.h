@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.h - the decision unit: the one place that concludes VIVO_R_OK.
  * It walks the methods table (method.h) strongest first against one

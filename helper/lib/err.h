@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * err.h - the one error space of the library (libfido2's FIDO_ERR_* and
  * fido_strerr, OpenSSH's SSH_ERR_* and ssh_err): every layer's errors are

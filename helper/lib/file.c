@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * file.c - see file.h. The checks follow OpenSSH's safe_path() idea.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * file.h - reading root- or user-owned files safely, and rewriting them
  * so that a crash, a kill -9 or a full disk leaves the old version intact.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harden.h - what the helper and the enrollment tool do first: they hold
  * secrets (an hmac slot key, a response, a sealed state being rewritten),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hmac.h - the `hmac` method: YubiKey-compatible HMAC-SHA1
  * challenge-response (the open "ykhmac" applet on VivoKey Apex / DT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - logging for the helper and the enrollment tool: syslog
  * (LOG_AUTHPRIV) and, for the tool, stderr. Never pass secrets here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * method.c - see method.h: the u2f, hmac and uid rows. The bytes each
  * sends come from its own unit (u2f.c, hmac.c, uid.c); docs/apdu.md.

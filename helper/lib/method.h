@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * method.h - the authentication methods as rows of one table, strongest
  * first: how to try a user's entries on a connected chip, how to enroll a

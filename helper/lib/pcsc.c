@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcsc.c - the reader layer (reader.h) for pcsc-lite: vivo_pcsc_io. Every
  * call into pcsc-lite is here.

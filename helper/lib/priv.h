@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * priv.h - who the helper is: looking a user up, and taking the user's
  * identity for a while (to read or write a user-owned file as that user,

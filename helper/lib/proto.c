@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.c - encode/decode the module <-> helper messages (see proto.h).
  */

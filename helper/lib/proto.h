@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.h - the module <-> helper messages (libc only; the module links it).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reader.h - the reader layer: everything the tap loop needs from readers,
  * as one table of functions, the way libfido2 puts hid, nfc and pcsc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.h - the enrollment files: one libconfig file per user, one entry
  * per implant (format: docs/enrollment-format.md).

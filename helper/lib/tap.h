@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tap.h - the one tap loop: wait for a fresh tap, make sure it answers
  * this request alone (tapreg.h), connect, let `fn` work on the chip, and

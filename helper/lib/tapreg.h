@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tapreg.h - one tap answers one request, on the whole machine.
  *

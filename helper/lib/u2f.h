@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * u2f.h - the `u2f` method: FIDO U2F (CTAP1) over ISO 7816 to the implant's
  * FIDO applet, verified with OpenSSL. Nothing secret is stored: the

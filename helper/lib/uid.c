@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * uid.c - see uid.h. Bytes: docs/apdu.md, "UID".
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * uid.h - the `uid` method: read a chip's UID (PC/SC part 3 GET DATA) and
  * check it against salted PBKDF2-HMAC-SHA256 hashes. A UID identifies a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.h - small helpers shared by the module, the helper and the tool:
  * wiping, hex, username and label validation, log escaping.  libc only (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fake_card.h - a card whose replies come from the fuzz input, for the
  * targets that fuzz what the product reads from a chip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz.h - shared by the libFuzzer targets (tests/fuzz/fuzz_*.c).
  *

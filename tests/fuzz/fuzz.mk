@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/fuzz/fuzz.mk - libFuzzer targets, one per parser (included by the
 # top-level Makefile; run from the top of the tree).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_card_hmac.c - the hmac method's card side over a fake card whose
  * replies come from the input: vivo_hmac_select, vivo_hmac_challenge,

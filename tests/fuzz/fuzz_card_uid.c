@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_card_uid.c - vivo_uid_read over a fake card whose replies are the
  * input (records: fake_card.h). Invariants: only GET DATA (FF CA 00 00 Le)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config.c - vivo_config_parse on arbitrary text (the input, cut at
  * its first NUL as the loader would refuse it). Invariants: a parse that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_helper_reply.c - the module reading the helper's replies. Input:
  * one byte choosing the type (even: WAIT, odd: RESULT), then the fields;

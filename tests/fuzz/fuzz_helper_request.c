@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_helper_request.c - the helper reading the module's request: the
  * input is a message body (version, type, fields; the length word is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_store.c - vivo_store_parse on arbitrary text (cut at the first
  * NUL). Invariants: a refused text leaves a message and an empty store; an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_u2f.c - the u2f method's parsers and its card transport. The first
  * input byte picks what the rest is fed to (byte % 5):

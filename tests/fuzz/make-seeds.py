@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write the seed corpora of the fuzz targets into tests/fuzz/corpus/.
 
 Run from anywhere with /usr/bin/python3 (needs python3-cryptography, for

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/fuzz/run.sh - run the libFuzzer targets, one process at a time
 # (called by fuzz.mk, from the top of the tree).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A misbehaving stand-in for vivo-helper, for the module's fault tests.
 Usage: fakehelper.py MODE (the module runs a wrapper script per mode)."""
 

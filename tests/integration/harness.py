@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Test harness for pam_vivo's integration tests.
 
 Runs as root inside a private mount namespace and a private network

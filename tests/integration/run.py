@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Run the integration tests (see harness.py); started by
 tests/run-integration.sh inside a private mount namespace.
 

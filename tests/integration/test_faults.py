@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 5: the fault matrix. Each named case asserts the module's exact
 PAM code (PAM_IGNORE made visible through the stack), that the answer
 comes within timeout + 1 s, and that no enrollment changed unless the case

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2: tap -> PAM answer, end to end, with the `uid` method.
 
 Every case asserts the exact PAM code, and where it matters what the

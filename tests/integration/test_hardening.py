@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue "shared machine", finding 6: smaller hardening.
 
 - The helper and vivo-enroll hold secrets (an hmac slot key, a response):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 3: the `hmac` method (YubiKey-compatible HMAC-SHA1
 challenge-response) with a rolling, replay-safe, crash-safe state.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The tests' virtual reader is the tests' alone. vpcd (vsmartcard's
 virtual reader driver) listens on every address of its network namespace:
 whoever connects to its port presents a "chip". So:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The Debian pam-auth-update profile (debian/pam-configs/vivo), end to end.
 
 pam-auth-update turns the profile into /etc/pam.d/common-auth lines; this

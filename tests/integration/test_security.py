@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 5: anchor CVE classes that the other modules do not already pin
 down by name, and secret hygiene of everything the helper and the tool
 log.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 10: a shared machine. One tap answers one request on the whole
 machine, whoever the callers are; no other local user can read or use an
 implant's secrets; old stores are migrated with nothing lost.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 5: the real sudo. In the private mount namespace, /etc/pam.d/sudo
 and /etc/sudoers are bind-mounted with test versions: `auth sufficient
 pam_vivo.so` before pam_unix, and alice may run anything. The enrolled

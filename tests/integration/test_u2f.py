@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 4: the `u2f` method (FIDO U2F / CTAP1 over ISO 7816), verified
 with OpenSSL. The virtual implant's U2F applet (tests/vimplant) has its own
 P-256 keys and is written independently of the product."""

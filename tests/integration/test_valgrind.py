@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 5: the helper and the tool under valgrind, in the main flows:
 0 errors and 0 leaks (definite, indirect, possible). The helper runs
 through the real module (its path is a wrapper that starts valgrind), so

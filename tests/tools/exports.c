@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exports - list the dynamic symbols a shared object defines that a PAM
  * module may define; exit 1 if the module exports anything but the two PAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hmac_roll - roll one hmac enrollment's state forever, through the same
  * library function the helper uses after a successful tap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nodump.so - an LD_PRELOAD shim for the hardening tests. With
  * NODUMP_FAIL=prctl, prctl(PR_SET_DUMPABLE, ...) fails with EPERM; with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nopidfd.so - an LD_PRELOAD shim for the module's fallback test. It makes
  * syscall(SYS_pidfd_open, ...) fail with ENOSYS, as on Linux < 5.3 or under

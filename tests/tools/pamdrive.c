@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pamdrive - drive one pam_authenticate() through the real libpam with a
  * private service directory (pam_start_confdir), the way a login program

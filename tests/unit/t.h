@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t.h - a tiny unit-test harness: T_CHECK records a failure and goes on;
  * each test is a function; T_MAIN runs them and prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_tmp.h - a private directory for a unit-test binary: created beside the
  * binary (build/tests/, under root-owned, non-writable parents, so it passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_auth.c - the decision unit (decide.c) and the one tap loop (tap.c)
  * driven by a fake reader (reader.h) and simulated chips, with no pcscd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - parsing and loading /etc/security/pam_vivo.conf.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_file.c - safe reads (owner, mode, type, size, parents) and atomic
  * replacement of root- and user-owned files, and the directory lock.

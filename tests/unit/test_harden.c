@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_harden.c - vivo_harden_process: not dumpable, no core file.
  */

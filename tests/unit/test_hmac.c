@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hmac.c - the hmac method's card side and host side, without a card:
  * a fake transport replays scripted replies and records what was sent.

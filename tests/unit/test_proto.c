@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_proto.c - the module <-> helper messages: encoding, decoding and the
  * rejection of everything malformed, and whole-message I/O on a socketpair.

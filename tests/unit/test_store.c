@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_store.c - the enrollment files: parse, format, edit, save, load.
  */

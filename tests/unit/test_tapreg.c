@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_tapreg.c - the one-request rule (helper/lib/tapreg.c) in one
  * process: every registration is its own open file description, so two

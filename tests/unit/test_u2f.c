@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_u2f.c - U2F parsing and verification against the raw-message
  * examples of the FIDO U2F specification (as used in python-fido2's

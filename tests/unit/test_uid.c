@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_uid.c - the `uid` method: reading the UID over a scripted fake
  * transport, and the PBKDF2 enrollment/match.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_util.c - user names, labels, hex, decimal parsing, strlcpy,
  * log escaping.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # selftest.sh - end-to-end check of vimplant.py against a real pcscd + vpcd.
 #
 # Run as root, after tests/install-deps.sh (which unpacks vsmartcard's vpcd

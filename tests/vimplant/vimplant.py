@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """vimplant - a virtual NFC implant/card for the vsmartcard vpcd reader driver.
 
 vimplant plays the card side of the vpcd protocol: it connects over TCP to
