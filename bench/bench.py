@@ -422,7 +422,7 @@ class Bench:
                     f"config={cfg}\n")
         # the peer's parameters
         p = {"method": m, "reader": "Virtual PCD 00 01"}
-        store = open(f"{self.store}/{spec['user']}").read()
+        store = open(self.store_file(m, spec["user"])).read()
         if m == "u2f":
             p["key_handle"] = re.search(r'keyhandle = "([0-9a-f]+)"', store).group(1)
             p["public_key"] = re.search(r'pubkey = "([0-9a-f]+)"', store).group(1)
@@ -438,6 +438,14 @@ class Bench:
             f.write(f"auth required pam_exec.so quiet {PY} {BD}/peer.py "
                     f"{BD}/peer-{m}.json\n")
         return cfg
+
+    def store_file(self, m, user):
+        """The file vivo-enroll wrote the entry to: u2f data is public
+        (<store>/.public/<user>, 0644), hmac and uid data root's alone
+        (<store>/<user>, 0600)."""
+        if m == "u2f":
+            return f"{self.store}/.public/{user}"
+        return f"{self.store}/{user}"
 
     def put_slot1(self, chip):
         self.stop(self.slot1)
@@ -720,18 +728,20 @@ class Bench:
     # -- scale --
     def scale(self):
         say(f"[scale] one user's enrollment among {SCALE_USERS} users")
-        alice = open(f"{self.store}/alice").read()
+        alice = open(self.store_file("u2f", "alice")).read()
         res = {"users": SCALE_USERS}
         base = os.path.join(BB, "scale")
         for where in (base, BD + "/scale"):
             shutil.rmtree(where, ignore_errors=True)
-            os.makedirs(where + "/store", mode=0o755)
-            os.makedirs(where + "/one", mode=0o755)
+            # u2f entries live in the store's public part
+            os.makedirs(where + "/store/.public", mode=0o755)
+            os.makedirs(where + "/one/.public", mode=0o755)
             os.chmod(where, 0o755)
             for i in range(SCALE_USERS):
-                with open(f"{where}/store/user{i:05d}", "w") as f:
+                with open(f"{where}/store/.public/user{i:05d}", "w") as f:
                     f.write(alice)
-            shutil.copy2(f"{where}/store/user05000", f"{where}/one/user05000")
+            shutil.copy2(f"{where}/store/.public/user05000",
+                         f"{where}/one/.public/user05000")
             cfgs = {}
             for k in ("store", "one"):
                 cfgs[k] = f"{where}/{k}.conf"
@@ -765,7 +775,7 @@ class Bench:
 
     def state_write(self):
         """What making a u2f counter / hmac state durable costs."""
-        r = subprocess.run([f"{BB}/micro", "update", f"{self.store}/alice",
+        r = subprocess.run([f"{BB}/micro", "update", self.store_file("u2f", "alice"),
                             "bench", "200"], capture_output=True, text=True)
         if r.returncode != 0:
             return {"error": r.stderr.strip()}

@@ -133,15 +133,17 @@ main(int argc, char **argv)
 		}
 		for (long i = 0; i < n; i++) {
 			long long t0 = now_ns();
-			int r = vivo_enrollments_load(&cfg, argv[3], en, err,
-			    sizeof(err));
+			int r = vivo_enrollments_load(&cfg, argv[3],
+			    VIVO_EN_REQUEST, en, err, sizeof(err));
 			t[i] = now_ns() - t0;
-			if (r != VIVO_R_OK || en->sys.n == 0) {
+			size_t found = en->st[VIVO_ST_SYSTEM].n +
+			    en->st[VIVO_ST_PUBLIC].n;
+			if (r != VIVO_R_OK || found == 0) {
 				fprintf(stderr, "micro: %s: %s\n", argv[3],
 				    r != VIVO_R_OK ? err : "no enrollment found");
 				return 1;
 			}
-			entries = en->sys.n;
+			entries = found;
 		}
 		snprintf(extra, sizeof(extra), " entries=%zu", entries);
 		report("lookup", t, n, extra);

@@ -199,6 +199,10 @@ main(int argc, char **argv)
 		return reply(VIVO_R_INTERNAL, "bad request", NULL, NULL, NULL);
 	}
 	vivo_log_init("vivo-helper", 0, (req.flags & VIVO_FLAG_DEBUG) != 0);
+	/* the result line comes after the tap: connect to the logger now,
+	 * while the person has not even been asked to tap (saves a socket()
+	 * and a connect() on the way to the answer) */
+	vivo_log_connect();
 	if (!vivo_user_valid(req.user))
 		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL, NULL,
 		    NULL);
@@ -233,5 +237,15 @@ main(int argc, char **argv)
 	    "user=%s result=%s%s%s reason=\"%s\"", euser,
 	    vivo_result_str(a.result), a.method ? " method=" : "",
 	    a.method ? a.method : "", ereason);
-	return reply(a.result, a.reason, a.text, a.label, a.method ? a.method : "");
+	/*
+	 * _exit, not return: the module answers only once it has reaped us,
+	 * so everything exit() would still run lies between the tap and the
+	 * answer - OpenSSL's atexit clean-up above all (freeing its providers,
+	 * method store and DRBG: ~0.4 ms measured, docs/performance.md).
+	 * Nothing needs it: the RESULT was written with write(2), no stdio
+	 * stream holds data, every secret was wiped where it was used, and
+	 * the kernel frees the rest with the address space.
+	 */
+	_exit(reply(a.result, a.reason, a.text, a.label,
+	    a.method ? a.method : ""));
 }

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef VIVO_HELPER_PATH
@@ -307,6 +308,13 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	}
 	close(sv[0]);
 	sv[0] = -1;
+	/* The helper's exit takes ~0.4 ms (the kernel tearing down its
+	 * address space, libcrypto's mapped pages above all) and we are idle
+	 * meanwhile: do now what the result line's syslog() would otherwise do
+	 * after the reap on the first call in this process, read the time
+	 * zone (/etc/localtime). localtime() calls tzset() anyway; this only
+	 * moves it. ~0.04 ms off the answer. */
+	tzset();
 	if (reap(pid, vivo_now_ms() + REAP_MS, &status) != 0 ||
 	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		pam_syslog(pamh, LOG_ERR, "helper did not exit cleanly (status %d)",

@@ -86,6 +86,23 @@ warm_crypto(void)
 	EVP_KDF_free(EVP_KDF_fetch(NULL, "HKDF", NULL));
 	EVP_PKEY_CTX_free(EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL));
 	(void)RAND_bytes(&b, 1); /* seeds the DRBG */
+	/* the first ECDSA verify in a process is ~0.07 ms slower than the
+	 * next (code paged in, EC tables built): sign and verify once with
+	 * a throw-away key, so that the u2f check after the tap is warm */
+	{
+		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		uint8_t sig[80], m[69] = { 0 };
+		size_t sl = sizeof(sig);
+
+		if (k != NULL && md != NULL && EVP_DigestSignInit(md, NULL,
+		    EVP_sha256(), NULL, k) == 1 && EVP_DigestSign(md, sig, &sl, m,
+		    sizeof(m)) == 1 && EVP_MD_CTX_reset(md) == 1 &&
+		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1)
+			(void)EVP_DigestVerify(md, sig, sl, m, sizeof(m));
+		EVP_MD_CTX_free(md);
+		EVP_PKEY_free(k);
+	}
 }
 
 

@@ -11,15 +11,26 @@
 /* A longer line is cut (every message here is far shorter). */
 #define LOG_LINE_MAX 4096
 
+static const char *log_ident;
 static int log_stderr;
 static int log_debug;
 
 void
 vivo_log_init(const char *ident, int to_stderr, int debug)
 {
+	log_ident = ident;
 	log_stderr = to_stderr;
 	log_debug = debug;
 	openlog(ident, LOG_PID, LOG_AUTHPRIV);
+}
+
+void
+vivo_log_connect(void)
+{
+	/* glibc connects a LOG_NDELAY openlog at once and keeps the socket
+	 * across later openlog calls; if no logger listens yet, the first
+	 * line tries again, as without LOG_NDELAY */
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
 int

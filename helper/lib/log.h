@@ -12,6 +12,10 @@
 /* ident: syslog ident; to_stderr: also print (the tool); debug: emit
  * LOG_DEBUG lines. */
 void vivo_log_init(const char *ident, int to_stderr, int debug);
+/* Connect to the system logger now rather than at the first line (the
+ * helper's first line is usually its result, after the tap). The socket
+ * stays open, close-on-exec: call it after any check of open descriptors. */
+void vivo_log_connect(void);
 int vivo_log_debug_enabled(void);
 void vivo_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
