@@ -138,6 +138,7 @@ check: deps
 	@sh tests/test-install.sh
 	@VIVO_REQUIRE_DEPS=1 sh tests/test-manpages.sh
 	@sh tests/test-docs.sh
+	@VIVO_REQUIRE_DEPS=1 sh tests/test-format.sh
 ifneq ($(SANITIZE),1)
 	@$(MAKE) --no-print-directory fuzz-regress
 endif
@@ -166,6 +167,10 @@ uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_vivo.so $(DESTDIR)$(HELPER_PATH) \
 	    $(DESTDIR)$(BINDIR)/vivo-enroll
 
+# Apply .clang-format to every C source (tests/test-format.sh checks it).
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
 clean:
 	rm -rf $(B)
 
@@ -175,4 +180,4 @@ clean:
 -include man/man.mk
 -include bench/bench.mk
 
-.PHONY: all deps check unit test-tools demo install uninstall clean FORCE
+.PHONY: all deps check unit test-tools demo install uninstall clean format FORCE

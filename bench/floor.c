@@ -46,8 +46,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: floor READER HEX-APDU...\n");
 		return 2;
 	}
-	if ((rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx)) !=
-	    SCARD_S_SUCCESS) {
+	if ((rv = SCardEstablishContext(
+		 SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx)) != SCARD_S_SUCCESS) {
 		fprintf(stderr, "floor: SCardEstablishContext: %s\n",
 		    pcsc_stringify_error(rv));
 		return 2;
@@ -55,7 +55,8 @@ main(int argc, char **argv)
 	rv = SCardConnect(ctx, argv[1], SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
 	if (rv != SCARD_S_SUCCESS) {
-		fprintf(stderr, "floor: SCardConnect: %s\n", pcsc_stringify_error(rv));
+		fprintf(stderr, "floor: SCardConnect: %s\n",
+		    pcsc_stringify_error(rv));
 		SCardReleaseContext(ctx);
 		return 2;
 	}
@@ -69,12 +70,14 @@ main(int argc, char **argv)
 			ok = 0;
 			break;
 		}
-		rv = SCardTransmit(card, proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 :
-		    SCARD_PCI_T1, c, (DWORD)clen, NULL, r, &rlen);
+		rv = SCardTransmit(card,
+		    proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1, c,
+		    (DWORD)clen, NULL, r, &rlen);
 		if (rv != SCARD_S_SUCCESS || rlen < 2 || r[rlen - 2] != 0x90 ||
 		    r[rlen - 1] != 0x00) {
-			fprintf(stderr, "floor: APDU %d: %s, %lu bytes\n", i - 1,
-			    pcsc_stringify_error(rv), (unsigned long)rlen);
+			fprintf(stderr, "floor: APDU %d: %s, %lu bytes\n",
+			    i - 1, pcsc_stringify_error(rv),
+			    (unsigned long)rlen);
 			ok = 0;
 		}
 	}

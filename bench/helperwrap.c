@@ -49,7 +49,8 @@ main(int argc, char **argv)
 	while (wait4(pid, &status, 0, &ru) < 0)
 		if (errno != EINTR)
 			return 127;
-	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
+	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >=
+	    0) {
 		dprintf(fd, "%ld %ld %ld %d\n", ru.ru_maxrss,
 		    (long)(ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec),
 		    (long)(ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec),

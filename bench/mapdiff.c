@@ -56,8 +56,9 @@ take(struct snap *s)
 		int k = 0;
 
 		path[0] = '\0';
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &k) == 3
-		    && k > 0 && s->n < MAPS_MAX) {
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms,
+			&k) == 3 &&
+		    k > 0 && s->n < MAPS_MAX) {
 			cur = &s->m[s->n++];
 			memset(cur, 0, sizeof(*cur));
 			cur->start = a;
@@ -90,7 +91,8 @@ static const struct map *
 find(const struct snap *s, const struct map *m)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->m[i].start == m->start && strcmp(s->m[i].path, m->path) == 0)
+		if (s->m[i].start == m->start &&
+		    strcmp(s->m[i].path, m->path) == 0)
 			return &s->m[i];
 	return NULL;
 }
@@ -101,8 +103,9 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 {
 	(void)data;
 	for (int i = 0; i < n; i++) {
-		printf("conv: %s: %s\n", msg[i]->msg_style == PAM_TEXT_INFO ?
-		    "info" : "other", msg[i]->msg);
+		printf("conv: %s: %s\n",
+		    msg[i]->msg_style == PAM_TEXT_INFO ? "info" : "other",
+		    msg[i]->msg);
 		fflush(stdout);
 	}
 	*resp = calloc((size_t)n, sizeof(**resp));
@@ -118,12 +121,16 @@ main(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--confdir") == 0) confdir = argv[i + 1];
-		else if (strcmp(argv[i], "--service") == 0) service = argv[i + 1];
-		else if (strcmp(argv[i], "--user") == 0) user = argv[i + 1];
+		if (strcmp(argv[i], "--confdir") == 0)
+			confdir = argv[i + 1];
+		else if (strcmp(argv[i], "--service") == 0)
+			service = argv[i + 1];
+		else if (strcmp(argv[i], "--user") == 0)
+			user = argv[i + 1];
 	}
 	if (!confdir || !service || !user) {
-		fprintf(stderr, "usage: mapdiff --confdir D --service S --user U\n");
+		fprintf(stderr,
+		    "usage: mapdiff --confdir D --service S --user U\n");
 		return 100;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -141,8 +148,8 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < after.n; i++) {
 		const struct map *m = &after.m[i], *o = find(&before, m);
 		if (o == NULL)
-			printf("added %ld %ld %s %s\n", m->size_kb, m->rss_kb, m->perms,
-			    m->path);
+			printf("added %ld %ld %s %s\n", m->size_kb, m->rss_kb,
+			    m->perms, m->path);
 		else if (o->size_kb != m->size_kb || o->rss_kb != m->rss_kb)
 			printf("grown %ld %ld %s\n", m->size_kb - o->size_kb,
 			    m->rss_kb - o->rss_kb, m->path);

@@ -78,13 +78,15 @@ main(int argc, char **argv)
 	long long *t;
 
 	if (argc >= 3 && strcmp(argv[1], "uidhash") == 0) {
-		const uint8_t uid[7] = { 0x04, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6 };
+		const uint8_t uid[7] = { 0x04, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5,
+			0xf6 };
 		struct vivo_uid_data d;
 
 		n = strtol(argv[2], NULL, 10);
 		if (n < 1 || (t = calloc((size_t)n, sizeof(*t))) == NULL)
 			return 2;
-		if (vivo_uid_enroll(uid, sizeof(uid), VIVO_UID_ITER_DEFAULT, &d) != 0)
+		if (vivo_uid_enroll(
+			uid, sizeof(uid), VIVO_UID_ITER_DEFAULT, &d) != 0)
 			return 1;
 		for (long i = 0; i < n; i++) {
 			long long t0 = now_ns();
@@ -107,8 +109,8 @@ main(int argc, char **argv)
 			return 2;
 		for (long i = 0; i < n; i++) {
 			long long t0 = now_ns();
-			int r = vivo_store_update(argv[2], geteuid(), 0644, argv[3],
-			    unchanged, NULL, err, sizeof(err));
+			int r = vivo_store_update(argv[2], geteuid(), 0644,
+			    argv[3], unchanged, NULL, err, sizeof(err));
 			t[i] = now_ns() - t0;
 			if (r != VIVO_R_OK) {
 				fprintf(stderr, "micro: %s\n", err);
@@ -125,9 +127,11 @@ main(int argc, char **argv)
 		size_t entries = 0;
 
 		n = strtol(argv[4], NULL, 10);
-		if (en == NULL || n < 1 || (t = calloc((size_t)n, sizeof(*t))) == NULL)
+		if (en == NULL || n < 1 ||
+		    (t = calloc((size_t)n, sizeof(*t))) == NULL)
 			return 2;
-		if (vivo_config_load(argv[2], geteuid(), &cfg, err, sizeof(err))) {
+		if (vivo_config_load(
+			argv[2], geteuid(), &cfg, err, sizeof(err))) {
 			fprintf(stderr, "micro: %s\n", err);
 			return 1;
 		}
@@ -136,11 +140,12 @@ main(int argc, char **argv)
 			int r = vivo_enrollments_load(&cfg, argv[3],
 			    VIVO_EN_REQUEST, en, err, sizeof(err));
 			t[i] = now_ns() - t0;
-			size_t found = en->st[VIVO_ST_SYSTEM].n +
-			    en->st[VIVO_ST_PUBLIC].n;
+			size_t found =
+			    en->st[VIVO_ST_SYSTEM].n + en->st[VIVO_ST_PUBLIC].n;
 			if (r != VIVO_R_OK || found == 0) {
 				fprintf(stderr, "micro: %s: %s\n", argv[3],
-				    r != VIVO_R_OK ? err : "no enrollment found");
+				    r != VIVO_R_OK ? err
+						   : "no enrollment found");
 				return 1;
 			}
 			entries = found;
@@ -149,7 +154,8 @@ main(int argc, char **argv)
 		report("lookup", t, n, extra);
 		return 0;
 	}
-	fprintf(stderr, "usage: micro lookup CONFIG USER N | micro update FILE "
+	fprintf(stderr,
+	    "usage: micro lookup CONFIG USER N | micro update FILE "
 	    "LABEL N | micro uidhash N\n");
 	return 2;
 }

@@ -73,7 +73,8 @@ main(int argc, char **argv)
 			break;
 	}
 	if (i >= argc || n < 1) {
-		fprintf(stderr, "usage: spawnt [-n N] [-q] -- COMMAND [ARG]...\n");
+		fprintf(
+		    stderr, "usage: spawnt [-n N] [-q] -- COMMAND [ARG]...\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -89,10 +90,12 @@ main(int argc, char **argv)
 
 		if (tty) {
 			struct termios tio;
-			if ((p[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+			if ((p[0] = posix_openpt(
+				 O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
 			    grantpt(p[0]) != 0 || unlockpt(p[0]) != 0 ||
-			    (p[1] = open(ptsname(p[0]), O_RDWR | O_NOCTTY |
-			    O_CLOEXEC)) < 0 || tcgetattr(p[1], &tio) != 0) {
+			    (p[1] = open(ptsname(p[0]),
+				 O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+			    tcgetattr(p[1], &tio) != 0) {
 				perror("pty");
 				return 1;
 			}
@@ -103,8 +106,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-		    O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(
+		    &fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 		posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
 		t0 = now_ns();
 		errno = posix_spawn(&pid, argv[i], &fa, NULL, argv + i, envp);
@@ -115,13 +118,15 @@ main(int argc, char **argv)
 		posix_spawn_file_actions_destroy(&fa);
 		close(p[1]);
 		for (;;) {
-			ssize_t r = read(p[0], line + have, sizeof(line) - 1 - have);
+			ssize_t r =
+			    read(p[0], line + have, sizeof(line) - 1 - have);
 			long long t = now_ns();
 			size_t start = 0;
 
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r <= 0) /* a pty's master reads EIO once the slave is gone */
+			if (r <=
+			    0) /* a pty's master reads EIO once the slave is gone */
 				break;
 			have += (size_t)r;
 			for (size_t k = 0; k < have; k++) {
@@ -142,7 +147,8 @@ main(int argc, char **argv)
 			;
 		t1 = now_ns();
 		printf("T %lld %lld %d %ld %ld %ld %d\n", t0, t1,
-		    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		    WIFEXITED(status) ? WEXITSTATUS(status)
+				      : 128 + WTERMSIG(status),
 		    (long)(ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec),
 		    (long)(ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec),
 		    ru.ru_maxrss, (int)pid);

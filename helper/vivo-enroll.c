@@ -82,19 +82,22 @@ failed(struct fail *f, int status, const char *fmt, ...)
 	return -1;
 }
 
-static void __attribute__((noreturn))
+static void usage(void) __attribute__((noreturn));
+static void
 usage(void)
 {
 	fputs("usage: vivo-enroll [--config PATH] COMMAND [options]\n"
 	      "  add --method u2f [--user NAME] [--label TEXT] [--timeout N]\n"
 	      "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
-	      "  add --method hmac --slot 1|2 (--secret-stdin | --program [--yes])\n"
+	      "  add --method hmac --slot 1|2 (--secret-stdin | --program "
+	      "[--yes])\n"
 	      "      [--user NAME] [--label TEXT] [--timeout N]\n"
 	      "  list [--user NAME]\n"
 	      "  remove --label TEXT [--user NAME]\n"
 	      "  test [--user NAME] [--timeout N]\n"
 	      "  migrate\n"
-	      "  probe [--timeout N]\n", stderr);
+	      "  probe [--timeout N]\n",
+	    stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -105,7 +108,8 @@ word_in(const char *list, const char *w)
 	size_t n = strlen(w);
 
 	for (const char *p = list; (p = strstr(p, w)) != NULL; p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
 			return 1;
 	return 0;
 }
@@ -117,11 +121,13 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strncmp(k, "--", 2) != 0 || !word_in(allowed, k))
-			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k, allowed);
-		if (strcmp(k, "--secret-stdin") == 0 || strcmp(k, "--program") == 0 ||
-		    strcmp(k, "--yes") == 0) {
-			*(k[2] == 's' ? &o->secret_stdin : k[2] == 'p' ? &o->program :
-			    &o->yes) = 1;
+			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k,
+			    allowed);
+		if (strcmp(k, "--secret-stdin") == 0 ||
+		    strcmp(k, "--program") == 0 || strcmp(k, "--yes") == 0) {
+			*(k[2] == 's'         ? &o->secret_stdin
+				: k[2] == 'p' ? &o->program
+					      : &o->yes) = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -136,10 +142,11 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 		else if (strcmp(k, "--slot") == 0) {
 			if (vivo_parse_uint(v, 1, 2, &o->slot) != 0)
 				die(EXIT_USAGE, "--slot: 1 or 2");
-		}
-		else if (strcmp(k, "--timeout") == 0) {
-			if (vivo_parse_uint(v, 1, VIVO_TIMEOUT_MAX, &o->timeout) != 0)
-				die(EXIT_USAGE, "--timeout: 1..%d seconds", VIVO_TIMEOUT_MAX);
+		} else if (strcmp(k, "--timeout") == 0) {
+			if (vivo_parse_uint(
+				v, 1, VIVO_TIMEOUT_MAX, &o->timeout) != 0)
+				die(EXIT_USAGE, "--timeout: 1..%d seconds",
+				    VIVO_TIMEOUT_MAX);
 		} else
 			die(EXIT_USAGE, "unknown option \"%s\"", k);
 	}
@@ -179,16 +186,16 @@ struct target {
 };
 
 static void
-write_target(const struct vivo_config *c, const char *cfgpath,
-    const char *user, const struct passwd *pw, unsigned method,
-    struct target *t)
+write_target(const struct vivo_config *c, const char *cfgpath, const char *user,
+    const struct passwd *pw, unsigned method, struct target *t)
 {
 	memset(t, 0, sizeof(*t));
 	if (geteuid() == 0) {
 		int pub = vivo_method_is_public(method);
 		if (vivo_store_system_path(c, user, pub ? t->other : t->path,
-		    sizeof(t->path)) != 0 || vivo_store_public_path(c, user,
-		    pub ? t->path : t->other, sizeof(t->path)) != 0)
+			sizeof(t->path)) != 0 ||
+		    vivo_store_public_path(c, user, pub ? t->path : t->other,
+			sizeof(t->path)) != 0)
 			die(1, "store path too long");
 		/* only public data may be read by others (a screen locker
 		 * reads it as the user) */
@@ -198,8 +205,10 @@ write_target(const struct vivo_config *c, const char *cfgpath,
 		return;
 	}
 	if (!c->user_store)
-		die(1, "writing the system store needs root; run as root, or set "
-		    "user_store = true in %s", cfgpath);
+		die(1,
+		    "writing the system store needs root; run as root, or set "
+		    "user_store = true in %s",
+		    cfgpath);
 	if (vivo_store_user_path(pw->pw_dir, t->path, sizeof(t->path)) != 0)
 		die(1, "user store path too long");
 	t->file_mode = 0600;
@@ -213,8 +222,10 @@ print_ready(void *arg, size_t nreaders)
 	unsigned timeout = *(unsigned *)arg;
 
 	if (nreaders == 0)
-		printf("No reader found yet: connect one, then hold the implant to "
-		    "it (%u s)...\n", timeout);
+		printf("No reader found yet: connect one, then hold the "
+		       "implant to "
+		       "it (%u s)...\n",
+		    timeout);
 	else
 		printf("Hold the implant to the reader (%u s)...\n", timeout);
 	fflush(stdout);
@@ -247,8 +258,7 @@ waiter(const char *what, const char *user, struct vivo_waiter *w)
  * tap loop stopped, in f. 0 / -1. */
 static int
 run_tap(const struct vivo_config *c, const char *what, const char *user,
-    unsigned timeout, vivo_chip_fn fn, void *arg, char *fnwhy,
-    struct fail *f)
+    unsigned timeout, vivo_chip_fn fn, void *arg, char *fnwhy, struct fail *f)
 {
 	struct vivo_waiter w;
 	struct vivo_tap tp;
@@ -267,9 +277,11 @@ run_tap(const struct vivo_config *c, const char *what, const char *user,
 	if (r == VIVO_OK)
 		return 0;
 	if (r == VIVO_ERR_TAP_CONTESTED)
-		return failed(f, 1, "not using this tap: another request is "
+		return failed(f, 1,
+		    "not using this tap: another request is "
 		    "waiting for a tap on the same reader: %s. Nothing was "
-		    "changed.", tp.why);
+		    "changed.",
+		    tp.why);
 	if (r == VIVO_ERR_TAP_REGISTRY)
 		return failed(f, 1, "%s", tp.why);
 	if (fnwhy != NULL && fnwhy[0] != '\0')
@@ -297,7 +309,8 @@ add_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
 	x->why[0] = '\0';
 	r = x->m->enroll(t, &x->req, &x->e, x->why, sizeof(x->why));
 	if (r == VIVO_ERR_CARD_COMM) {
-		printf("The chip was lost during the exchange: hold it still and "
+		printf(
+		    "The chip was lost during the exchange: hold it still and "
 		    "try again...\n");
 		fflush(stdout);
 	}
@@ -314,7 +327,8 @@ read_secret(uint8_t key[VIVO_HMAC_KEY_LEN], struct fail *f)
 	int ok = -1;
 
 	if (fgets(line, sizeof(line), stdin) == NULL)
-		return failed(f, 1, "--secret-stdin: no secret on standard input");
+		return failed(
+		    f, 1, "--secret-stdin: no secret on standard input");
 	for (size_t i = 0; line[i] != '\0'; i++)
 		if (line[i] != ' ' && line[i] != '\n' && line[i] != '\r' &&
 		    line[i] != '\t' && n < sizeof(hex) - 1)
@@ -322,7 +336,8 @@ read_secret(uint8_t key[VIVO_HMAC_KEY_LEN], struct fail *f)
 	hex[n] = '\0';
 	if (vivo_hex_decode(hex, key, VIVO_HMAC_KEY_LEN, &len) != 0 ||
 	    len != VIVO_HMAC_KEY_LEN)
-		(void)failed(f, EXIT_USAGE, "--secret-stdin: expected the 20-byte "
+		(void)failed(f, EXIT_USAGE,
+		    "--secret-stdin: expected the 20-byte "
 		    "secret as 40 hex digits");
 	else
 		ok = 0;
@@ -336,9 +351,11 @@ confirm_program(unsigned slot)
 {
 	char answer[16];
 
-	printf("This writes a new random secret into slot %u of the implant. "
+	printf(
+	    "This writes a new random secret into slot %u of the implant. "
 	    "Whatever uses that slot now (KeePassXC, another computer) stops "
-	    "working with it.\nContinue? [y/N] ", slot);
+	    "working with it.\nContinue? [y/N] ",
+	    slot);
 	fflush(stdout);
 	if (fgets(answer, sizeof(answer), stdin) == NULL ||
 	    (answer[0] != 'y' && answer[0] != 'Y'))
@@ -384,22 +401,23 @@ lock_and_load(const struct vivo_config *cfg, const char *user,
 	if (vivo_file_mkparents(t->path, t->dir_mode) != 0)
 		return failed(f, 1, "cannot create the directory of %s: %s",
 		    t->path, strerror(errno));
-	if (t->owner == 0 && t->other[0] != '\0' && vivo_store_migrate(cfg,
-	    user, err, sizeof(err)) < 0)
+	if (t->owner == 0 && t->other[0] != '\0' &&
+	    vivo_store_migrate(cfg, user, err, sizeof(err)) < 0)
 		return failed(f, 1, "%s (nothing was changed)", err);
 	if ((l->a = vivo_file_lock_dir(first)) < 0)
-		return failed(f, 1, "cannot lock the directory of %s: %s", first,
-		    strerror(errno));
+		return failed(f, 1, "cannot lock the directory of %s: %s",
+		    first, strerror(errno));
 	if (second[0] != '\0' && (l->b = vivo_file_lock_dir(second)) < 0 &&
 	    errno != ENOENT)
-		return failed(f, 1, "cannot lock the directory of %s: %s", second,
-		    strerror(errno));
+		return failed(f, 1, "cannot lock the directory of %s: %s",
+		    second, strerror(errno));
 	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
 	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return failed(f, 1, "%s (nothing was changed)", err);
 	memset(labels, 0, sizeof(*labels));
 	if (t->other[0] != '\0') {
-		r = vivo_store_load(t->other, t->owner, labels, err, sizeof(err));
+		r = vivo_store_load(
+		    t->other, t->owner, labels, err, sizeof(err));
 		if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 			return failed(f, 1, "%s (nothing was changed)", err);
 	}
@@ -420,12 +438,17 @@ save(const struct target *t, const struct vivo_store *s, struct fail *f)
 	int r = vivo_store_save(t->path, s, t->file_mode);
 
 	if (r == VIVO_ERR_FILE_NOTSYNCED)
-		return failed(f, 1, "%s was written, but its directory could not "
-		    "be synced to disk (%s): after a crash the previous version "
-		    "may be back", t->path, strerror(errno));
+		return failed(f, 1,
+		    "%s was written, but its directory could not "
+		    "be synced to disk (%s): after a crash the previous "
+		    "version "
+		    "may be back",
+		    t->path, strerror(errno));
 	if (r != 0)
-		return failed(f, 1, "cannot write %s: %s (the previous version is "
-		    "intact)", t->path, strerror(errno));
+		return failed(f, 1,
+		    "cannot write %s: %s (the previous version is "
+		    "intact)",
+		    t->path, strerror(errno));
 	return 0;
 }
 
@@ -440,7 +463,8 @@ choose_label(const struct opts *o, const struct vivo_store *s,
 		(void)vivo_strlcpy(e->label, o->label, sizeof(e->label));
 	else {
 		for (unsigned n = 1;; n++) {
-			snprintf(e->label, sizeof(e->label), "%s-%u", o->method, n);
+			snprintf(
+			    e->label, sizeof(e->label), "%s-%u", o->method, n);
 			if (vivo_store_find(s, e->label) < 0 &&
 			    vivo_store_find(other, e->label) < 0)
 				break;
@@ -469,24 +493,31 @@ is_dup(const struct vivo_store *s, const char *user,
 		if (o->method != e->method)
 			continue;
 		if (e->method == VIVO_M_UID)
-			same = vivo_uid_match(req->uid, req->uidlen, &o->uid) == 1;
+			same =
+			    vivo_uid_match(req->uid, req->uidlen, &o->uid) == 1;
 		else if (e->method == VIVO_M_U2F)
-			same = memcmp(o->u2f.pub, e->u2f.pub, VIVO_U2F_PUB_LEN) == 0;
-		else if (e->method == VIVO_M_HMAC && o->hmac.slot == req->slot) {
+			same = memcmp(o->u2f.pub, e->u2f.pub,
+				   VIVO_U2F_PUB_LEN) == 0;
+		else if (e->method == VIVO_M_HMAC &&
+		    o->hmac.slot == req->slot) {
 			/* we hold K: a state that opens with HMAC(K, C) is this
 			 * very secret */
-			uint8_t resp[VIVO_HMAC_RESP_LEN], key[VIVO_HMAC_KEY_LEN];
+			uint8_t resp[VIVO_HMAC_RESP_LEN],
+			    key[VIVO_HMAC_KEY_LEN];
 			same = vivo_hmac_sha1(req->key, o->hmac.challenge,
-			    sizeof(o->hmac.challenge), resp) == 0 &&
+				   sizeof(o->hmac.challenge), resp) == 0 &&
 			    vivo_hmac_open(&o->hmac, user, resp, key) == 0;
 			OPENSSL_cleanse(resp, sizeof(resp));
 			OPENSSL_cleanse(key, sizeof(key));
 		}
 		if (same)
-			return failed(f, 1, "this %s is already enrolled for %s as "
-			    "\"%s\"", e->method == VIVO_M_U2F ? "registration" :
-			    e->method == VIVO_M_HMAC ? "implant's slot" : "chip", user,
-			    o->label);
+			return failed(f, 1,
+			    "this %s is already enrolled for %s as "
+			    "\"%s\"",
+			    e->method == VIVO_M_U2F        ? "registration"
+				: e->method == VIVO_M_HMAC ? "implant's slot"
+							   : "chip",
+			    user, o->label);
 	}
 	return 0;
 }
@@ -535,11 +566,14 @@ prepare(const struct opts *o, struct vivo_enroll_req *req, struct fail *f)
 	if (strcmp(o->method, "hmac") != 0)
 		return 0;
 	if (o->slot == 0)
-		return failed(f, EXIT_USAGE, "add --method hmac needs --slot 1 or "
+		return failed(f, EXIT_USAGE,
+		    "add --method hmac needs --slot 1 or "
 		    "--slot 2");
 	if (o->secret_stdin == o->program)
-		return failed(f, EXIT_USAGE, "add --method hmac needs either "
-		    "--secret-stdin (keep the slot's secret) or --program (write a "
+		return failed(f, EXIT_USAGE,
+		    "add --method hmac needs either "
+		    "--secret-stdin (keep the slot's secret) or --program "
+		    "(write a "
 		    "new one)");
 	req->slot = o->slot;
 	req->program = o->program;
@@ -569,14 +603,18 @@ cmd_add(struct opts *o)
 	if (o->method == NULL)
 		die(EXIT_USAGE, "add needs --method u2f|hmac|uid");
 	if (o->label != NULL && !vivo_label_valid(o->label))
-		die(EXIT_USAGE, "--label: 1..%d bytes of printable UTF-8, without "
-		    "control or bidi characters", VIVO_LABEL_MAX);
-	if (strcmp(o->method, "hmac") != 0 && (o->slot || o->secret_stdin ||
-	    o->program || o->yes))
-		die(EXIT_USAGE, "--slot, --secret-stdin, --program and --yes are for "
+		die(EXIT_USAGE,
+		    "--label: 1..%d bytes of printable UTF-8, without "
+		    "control or bidi characters",
+		    VIVO_LABEL_MAX);
+	if (strcmp(o->method, "hmac") != 0 &&
+	    (o->slot || o->secret_stdin || o->program || o->yes))
+		die(EXIT_USAGE,
+		    "--slot, --secret-stdin, --program and --yes are for "
 		    "--method hmac");
 	if ((m = vivo_method_from_name(o->method)) == 0)
-		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)", o->method);
+		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)",
+		    o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	write_target(&c, cfg_path(o), user, &pw, m, &t);
@@ -593,14 +631,18 @@ cmd_add(struct opts *o)
 		if (m == VIVO_M_UID)
 			printf("Enrolling an implant for %s by UID.\n", user);
 		else if (m == VIVO_M_HMAC)
-			printf("Enrolling slot %u of an implant for %s (HMAC-SHA1 "
-			    "challenge-response).\n", x->req.slot, user);
+			printf(
+			    "Enrolling slot %u of an implant for %s (HMAC-SHA1 "
+			    "challenge-response).\n",
+			    x->req.slot, user);
 		else
-			printf("Registering an implant's FIDO U2F applet for %s (appid "
-			    "%s).\n", user, c.appid);
+			printf("Registering an implant's FIDO U2F applet for "
+			       "%s (appid "
+			       "%s).\n",
+			    user, c.appid);
 		fflush(stdout);
-		ok = run_tap(&c, "add", user, o->timeout ? o->timeout : c.timeout,
-		    add_fn, x, x->why, &f);
+		ok = run_tap(&c, "add", user,
+		    o->timeout ? o->timeout : c.timeout, add_fn, x, x->why, &f);
 	}
 	if (ok == 0 && m == VIVO_M_U2F)
 		printf("Attestation certificate: %s\n", x->req.attestation);
@@ -616,28 +658,33 @@ cmd_add(struct opts *o)
 	printf("Enrolled \"%s\" for %s (method %s) in %s.\n", label, user,
 	    o->method, t.path);
 	if (m == VIVO_M_UID)
-		printf("Note: a UID is not a secret. Anyone who can read this chip, "
-		    "even briefly, can copy its UID onto another chip, and that "
+		printf(
+		    "Note: a UID is not a secret. Anyone who can read this "
+		    "chip, "
+		    "even briefly, can copy its UID onto another chip, and "
+		    "that "
 		    "copy will be accepted. Prefer u2f or hmac where the chip "
 		    "supports them.\n");
 	if (m == VIVO_M_HMAC && o->program)
-		printf("Slot %u now holds a new random secret, known only to the "
-		    "implant (this computer keeps it sealed).\n", o->slot);
+		printf(
+		    "Slot %u now holds a new random secret, known only to the "
+		    "implant (this computer keeps it sealed).\n",
+		    o->slot);
 	if (!(c.methods & m))
 		printf("Warning: %s does not list \"%s\" in methods; this "
-		    "enrollment is not accepted until it does.\n", cfg_path(o),
-		    o->method);
+		       "enrollment is not accepted until it does.\n",
+		    cfg_path(o), o->method);
 	return 0;
 }
 
 static void
-list_store(const char *user, const char *where, const struct vivo_store *s,
-    int *count)
+list_store(
+    const char *user, const char *where, const struct vivo_store *s, int *count)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (*count == 0)
-			printf("%-24s %-6s %-22s %s\n", "LABEL", "METHOD", "CREATED",
-			    "STORE");
+			printf("%-24s %-6s %-22s %s\n", "LABEL", "METHOD",
+			    "CREATED", "STORE");
 		printf("%-24s %-6s %-22s %s\n", s->e[i].label,
 		    vivo_method_name(s->e[i].method), s->e[i].created, where);
 		(*count)++;
@@ -660,12 +707,12 @@ cmd_list(struct opts *o)
 	if ((en = calloc(1, sizeof(*en))) == NULL)
 		die(1, "out of memory");
 	if (vivo_enrollments_load(&c, user, VIVO_EN_LIST, en, reason,
-	    sizeof(reason)) != VIVO_R_OK)
+		sizeof(reason)) != VIVO_R_OK)
 		die(1, "%s", reason);
 	if (en->protected_unreadable)
 		printf("(%s is readable by root only: run as root to list the "
-		    "hmac and uid implants of %s)\n", en->path[VIVO_ST_SYSTEM],
-		    user);
+		       "hmac and uid implants of %s)\n",
+		    en->path[VIVO_ST_SYSTEM], user);
 	list_store(user, "system", &en->st[VIVO_ST_SYSTEM], &count);
 	list_store(user, "public", &en->st[VIVO_ST_PUBLIC], &count);
 	list_store(user, "user", &en->st[VIVO_ST_USER], &count);
@@ -717,8 +764,8 @@ cmd_remove(struct opts *o)
 	left = s->n + other->n;
 	vivo_info("removed implant \"%s\" of %s from %s", o->label, user,
 	    in_s ? t.path : t.other);
-	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label, user,
-	    left);
+	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label,
+	    user, left);
 	explicit_bzero(s, sizeof(*s));
 	explicit_bzero(other, sizeof(*other));
 	free(s);
@@ -742,7 +789,8 @@ cmd_migrate(struct opts *o)
 	load_config(o, &c);
 	if ((d = opendir(c.store)) == NULL) {
 		if (errno == ENOENT) {
-			printf("No store at %s: nothing to migrate.\n", c.store);
+			printf(
+			    "No store at %s: nothing to migrate.\n", c.store);
 			return 0;
 		}
 		die(1, "cannot open %s: %s", c.store, strerror(errno));
@@ -753,15 +801,18 @@ cmd_migrate(struct opts *o)
 			continue; /* ".", "..", ".lock", ".public", temp files */
 		r = vivo_store_migrate(&c, de->d_name, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "vivo-enroll: %s: %s\n", de->d_name, err);
+			fprintf(
+			    stderr, "vivo-enroll: %s: %s\n", de->d_name, err);
 			bad = 1;
 		} else if (r > 0) {
-			printf("Protected the enrollments of %s.\n", de->d_name);
+			printf(
+			    "Protected the enrollments of %s.\n", de->d_name);
 			n++;
 		}
 	}
 	closedir(d);
-	printf("%d file(s) migrated%s.\n", n, bad ? "; some failed (above)" : "");
+	printf(
+	    "%d file(s) migrated%s.\n", n, bad ? "; some failed (above)" : "");
 	return bad;
 }
 
@@ -806,17 +857,21 @@ describe_atr(const uint8_t *a, size_t n)
 	print_hex("ATR", a, n);
 	if (n >= 15 && memcmp(a, storage, sizeof(storage)) == 0) {
 		unsigned name = (unsigned)a[13] << 8 | a[14];
-		const char *kind = name == 0x0001 ? "MIFARE Classic 1K" :
-		    name == 0x0002 ? "MIFARE Classic 4K" :
-		    name == 0x0003 ? "MIFARE Ultralight / NTAG21x" :
-		    name == 0x0026 ? "MIFARE Mini" : "unknown";
-		printf("  chip: contactless storage card (PC/SC part 3), standard "
-		    "%02X%s, card name %04X = %s\n", a[12],
-		    a[12] == 0x03 ? " (ISO 14443A-3)" : "", name, kind);
+		const char *kind = name == 0x0001 ? "MIFARE Classic 1K"
+		    : name == 0x0002              ? "MIFARE Classic 4K"
+		    : name == 0x0003 ? "MIFARE Ultralight / NTAG21x"
+		    : name == 0x0026 ? "MIFARE Mini"
+				     : "unknown";
+		printf(
+		    "  chip: contactless storage card (PC/SC part 3), standard "
+		    "%02X%s, card name %04X = %s\n",
+		    a[12], a[12] == 0x03 ? " (ISO 14443A-3)" : "", name, kind);
 	} else if (n >= 4 && a[0] == 0x3b && (a[1] & 0xf0) == 0x80 &&
 	    a[2] == 0x80 && a[3] == 0x01)
-		printf("  chip: ISO 14443-4 smart card (JavaCard, DESFire, ...), "
-		    "%u historical bytes\n", a[1] & 0x0f);
+		printf(
+		    "  chip: ISO 14443-4 smart card (JavaCard, DESFire, ...), "
+		    "%u historical bytes\n",
+		    a[1] & 0x0f);
 	else
 		printf("  chip: unrecognised ATR\n");
 }
@@ -840,7 +895,8 @@ probe_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen)
 		printf("  %s\n", line);
 		if (r == 1) {
 			strcat(usable, m->name);
-			strcat(usable, m->bit == VIVO_M_UID ? " (cloneable) " : " ");
+			strcat(usable,
+			    m->bit == VIVO_M_UID ? " (cloneable) " : " ");
 		}
 	}
 	printf("  methods: %s\n", usable[0] ? usable : "none");
@@ -877,7 +933,8 @@ cmd_probe(struct opts *o)
 	}
 	printf("%zu reader(s)%s\n", n, n ? ":" : "");
 	for (size_t i = 0; i < n; i++)
-		printf("  %s: %s\n", names[i], present[i] ? "chip present" : "empty");
+		printf("  %s: %s\n", names[i],
+		    present[i] ? "chip present" : "empty");
 	/* chips lying on a reader are described as they are (nothing is
 	 * written, nothing is decided); otherwise wait for a tap */
 	for (size_t i = 0; i < n; i++) {
@@ -889,7 +946,8 @@ cmd_probe(struct opts *o)
 		any = 1;
 		(void)vivo_strlcpy(name, names[i], sizeof(name));
 		printf("Reader \"%s\":\n", name);
-		if (vivo_pcsc_io.connect(h, name, &t, atr, &atrlen) != VIVO_OK) {
+		if (vivo_pcsc_io.connect(h, name, &t, atr, &atrlen) !=
+		    VIVO_OK) {
 			printf("  cannot connect to the chip\n");
 			continue;
 		}
@@ -897,8 +955,8 @@ cmd_probe(struct opts *o)
 		vivo_pcsc_io.disconnect(h);
 	}
 	vivo_pcsc_io.close(h);
-	if (!any && run_tap(&c, "probe", NULL, timeout, probe_fn, NULL, NULL,
-	    &f) != 0)
+	if (!any &&
+	    run_tap(&c, "probe", NULL, timeout, probe_fn, NULL, NULL, &f) != 0)
 		die(f.status, "%s", f.why);
 	return 0;
 }
@@ -912,7 +970,8 @@ main(int argc, char **argv)
 
 	/* first: it may hold an hmac slot secret later (no core, no ptrace) */
 	if (vivo_harden_process() != 0)
-		die(1, "cannot make the process non-dumpable: %s", strerror(errno));
+		die(1, "cannot make the process non-dumpable: %s",
+		    strerror(errno));
 	memset(&o, 0, sizeof(o));
 	umask(022);
 	vivo_log_init("vivo-enroll", 0, 0);
@@ -926,8 +985,10 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[i++];
 	if (strcmp(cmd, "add") == 0) {
-		parse_opts(argc - i, argv + i, "--method --user --label --timeout "
-		    "--slot --secret-stdin --program --yes", &o);
+		parse_opts(argc - i, argv + i,
+		    "--method --user --label --timeout "
+		    "--slot --secret-stdin --program --yes",
+		    &o);
 		return cmd_add(&o);
 	} else if (strcmp(cmd, "list") == 0) {
 		parse_opts(argc - i, argv + i, "--user", &o);
@@ -946,7 +1007,8 @@ main(int argc, char **argv)
 		return cmd_probe(&o);
 	} else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		usage();
-	die(EXIT_USAGE, "unknown command \"%s\" (add, list, remove, test, probe, "
+	die(EXIT_USAGE,
+	    "unknown command \"%s\" (add, list, remove, test, probe, "
 	    "migrate)",
 	    cmd);
 }

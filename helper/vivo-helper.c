@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #define REQUEST_WAIT_MS 5000
-#define WATCHDOG_MARGIN_MS 800 /* card work may run this long past the
-                                  tap timeout */
+/* card work may run this long past the tap timeout */
+#define WATCHDOG_MARGIN_MS 800
 
 /*
  * The watchdog: a chip that stops answering mid-exchange blocks inside
@@ -47,7 +47,8 @@ on_alarm(int sig)
 
 	(void)sig;
 	while (off < late_len) {
-		ssize_t w = write(STDOUT_FILENO, late_msg + off, late_len - off);
+		ssize_t w =
+		    write(STDOUT_FILENO, late_msg + off, late_len - off);
 		if (w <= 0)
 			break;
 		off += (size_t)w;
@@ -65,9 +66,11 @@ arm_watchdog(unsigned timeout)
 
 	vivo_msg_init(&m, VIVO_MSG_RESULT);
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_UNAVAILABLE);
-	(void)vivo_msg_set_str(&m, VIVO_TAG_REASON, "the exchange did not "
+	(void)vivo_msg_set_str(&m, VIVO_TAG_REASON,
+	    "the exchange did not "
 	    "finish in time (a chip or pcscd stopped answering)");
-	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, "Implant login did not "
+	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT,
+	    "Implant login did not "
 	    "finish in time.");
 	if (vivo_msg_encode(&m, late_msg, sizeof(late_msg), &late_len) != 0)
 		return -1;
@@ -115,8 +118,8 @@ only_std_fds(void)
 	int bad = 0, dfd;
 	long limit = LONG_MAX;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)LONG_MAX)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)LONG_MAX)
 		limit = (long)rl.rlim_cur;
 	if (d == NULL)
 		return -1;
@@ -143,9 +146,10 @@ send_wait(void *arg, unsigned timeout, size_t nreaders)
 	(void)arg;
 	vivo_msg_init(&m, VIVO_MSG_WAIT);
 	vivo_msg_set_u32(&m, VIVO_TAG_TIMEOUT, timeout);
-	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, nreaders > 0 ?
-	    "Hold your implant to the reader..." :
-	    "No NFC reader found: connect one, then hold your implant to it...");
+	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT,
+	    nreaders > 0 ? "Hold your implant to the reader..."
+			 : "No NFC reader found: connect one, then hold your "
+			   "implant to it...");
 	if (write_msg(&m, 0) != 0) {
 		vivo_err("the module went away; giving up");
 		exit(1);
@@ -177,7 +181,8 @@ main(int argc, char **argv)
 	struct vivo_config cfg;
 	struct vivo_auth a;
 	const char *err;
-	char cerr[512], ereason[4 * VIVO_TEXT_MAX + 1], euser[4 * VIVO_USER_MAX + 1];
+	char cerr[512], ereason[4 * VIVO_TEXT_MAX + 1],
+	    euser[4 * VIVO_USER_MAX + 1];
 	int hardened = vivo_harden_process(), herr = errno;
 
 	(void)argc;
@@ -185,16 +190,19 @@ main(int argc, char **argv)
 	umask(077);
 	vivo_log_init("vivo-helper", 0, 0);
 	if (hardened != 0) {
-		vivo_err("refusing to run: cannot make the process non-dumpable: "
-		    "%s", strerror(herr));
-		return reply(VIVO_R_INTERNAL, "cannot make the helper non-dumpable",
-		    NULL, NULL, NULL);
+		vivo_err(
+		    "refusing to run: cannot make the process non-dumpable: "
+		    "%s",
+		    strerror(herr));
+		return reply(VIVO_R_INTERNAL,
+		    "cannot make the helper non-dumpable", NULL, NULL, NULL);
 	}
 	if (only_std_fds() != 0)
-		return reply(VIVO_R_INTERNAL, "unexpected open descriptors", NULL,
-		    NULL, NULL);
+		return reply(VIVO_R_INTERNAL, "unexpected open descriptors",
+		    NULL, NULL, NULL);
 	if (vivo_msg_read(STDIN_FILENO, &req, vivo_now_ms() + REQUEST_WAIT_MS,
-	    &err) != 0 || req.type != VIVO_MSG_AUTH) {
+		&err) != 0 ||
+	    req.type != VIVO_MSG_AUTH) {
 		vivo_err("bad request: %s", err ? err : "not an AUTH message");
 		return reply(VIVO_R_INTERNAL, "bad request", NULL, NULL, NULL);
 	}
@@ -204,15 +212,15 @@ main(int argc, char **argv)
 	 * and a connect() on the way to the answer) */
 	vivo_log_connect();
 	if (!vivo_user_valid(req.user))
-		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL, NULL,
-		    NULL);
+		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL,
+		    NULL, NULL);
 	(void)vivo_log_escape_word(req.user, euser, sizeof(euser));
 	if (vivo_config_load(req.config, geteuid(), &cfg, cerr, sizeof(cerr))) {
 		(void)vivo_log_escape(cerr, ereason, sizeof(ereason));
 		vivo_err("user=%s result=config-error reason=\"%s\"", euser,
 		    ereason);
-		return reply(VIVO_R_CONFIG, cerr, "Implant login is misconfigured.",
-		    NULL, NULL);
+		return reply(VIVO_R_CONFIG, cerr,
+		    "Implant login is misconfigured.", NULL, NULL);
 	}
 	memset(&a, 0, sizeof(a));
 	a.cfg = &cfg;
@@ -226,10 +234,11 @@ main(int argc, char **argv)
 	(void)vivo_strlcpy(a.id.tty, req.tty, sizeof(a.id.tty));
 	(void)vivo_strlcpy(a.id.ruser, req.ruser, sizeof(a.id.ruser));
 	a.on_wait = send_wait;
-	vivo_dbg("user=%s timeout=%u methods=%#x", euser, a.timeout, cfg.methods);
+	vivo_dbg(
+	    "user=%s timeout=%u methods=%#x", euser, a.timeout, cfg.methods);
 	if (arm_watchdog(a.timeout) != 0)
-		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL, NULL,
-		    NULL);
+		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL,
+		    NULL, NULL);
 	vivo_authenticate(&a);
 	/* the reason may hold a label from a user store: escaped, quoted */
 	(void)vivo_log_escape(a.reason, ereason, sizeof(ereason));
@@ -246,6 +255,6 @@ main(int argc, char **argv)
 	 * stream holds data, every secret was wiped where it was used, and
 	 * the kernel frees the rest with the address space.
 	 */
-	_exit(reply(a.result, a.reason, a.text, a.label,
-	    a.method ? a.method : ""));
+	_exit(reply(
+	    a.result, a.reason, a.text, a.label, a.method ? a.method : ""));
 }

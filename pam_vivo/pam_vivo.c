@@ -37,14 +37,14 @@
  * version script pam_vivo.map says the same to the linker). */
 #define VIVO_EXPORT __attribute__((visibility("default")))
 
-#define STARTUP_MS 10000  /* helper: request to WAIT or RESULT */
-#define GRACE_MS 5000     /* after the tap timeout: the card work */
-#define REAP_MS 2000      /* after RESULT: exit */
+#define STARTUP_MS 10000 /* helper: request to WAIT or RESULT */
+#define GRACE_MS 5000    /* after the tap timeout: the card work */
+#define REAP_MS 2000     /* after RESULT: exit */
 
 struct args {
 	const char *config; /* "" = the helper's default */
 	const char *helper;
-	unsigned timeout;   /* 0 = the config's */
+	unsigned timeout; /* 0 = the config's */
 	int nouserok;
 	int debug;
 };
@@ -63,8 +63,10 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
 			a->helper = s + 7;
 		else if (strncmp(s, "timeout=", 8) == 0) {
 			if (vivo_parse_uint(s + 8, 1, 600, &a->timeout) != 0) {
-				pam_syslog(pamh, LOG_ERR, "bad argument \"%s\" "
-				    "(timeout=1..600)", s);
+				pam_syslog(pamh, LOG_ERR,
+				    "bad argument \"%s\" "
+				    "(timeout=1..600)",
+				    s);
 				return -1;
 			}
 		} else if (strcmp(s, "nouserok") == 0)
@@ -72,8 +74,10 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
 		else if (strcmp(s, "debug") == 0)
 			a->debug = 1;
 		else {
-			pam_syslog(pamh, LOG_ERR, "unknown or invalid argument \"%s\" "
-			    "(paths must be absolute)", s);
+			pam_syslog(pamh, LOG_ERR,
+			    "unknown or invalid argument \"%s\" "
+			    "(paths must be absolute)",
+			    s);
 			return -1;
 		}
 	}
@@ -173,7 +177,8 @@ reap(pid_t pid, int64_t deadline, int *status)
 	int pidfd = -1, rc;
 
 #ifdef SYS_pidfd_open
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0U); /* always close-on-exec */
+	pidfd =
+	    (int)syscall(SYS_pidfd_open, pid, 0U); /* always close-on-exec */
 #endif
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
@@ -191,7 +196,8 @@ reap(pid_t pid, int64_t deadline, int *status)
 			continue;
 		if (left <= 0) {
 			(void)kill(pid, SIGKILL);
-			while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+			while (
+			    (r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
 				;
 			rc = r == pid ? 0 : -1;
 			break;
@@ -225,9 +231,10 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	int rc = PAM_SYSTEM_ERR, cued = 0;
 	/* before the helper's WAIT: its start-up, bounded by the tap timeout
 	 * too when the module knows it */
-	int64_t deadline = vivo_now_ms() + (a->timeout != 0 &&
-	    (int64_t)a->timeout * 1000 + 500 < STARTUP_MS ?
-	    (int64_t)a->timeout * 1000 + 500 : STARTUP_MS);
+	int64_t deadline = vivo_now_ms() +
+	    (a->timeout != 0 && (int64_t)a->timeout * 1000 + 500 < STARTUP_MS
+		    ? (int64_t)a->timeout * 1000 + 500
+		    : STARTUP_MS);
 	const char *err = NULL;
 	pid_t pid;
 
@@ -239,22 +246,27 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	vivo_msg_set_u32(&req, VIVO_TAG_TIMEOUT, a->timeout);
 	/* who asks, for the one-request rule's message (truncated: display) */
 	{
-		static const struct { int item; enum vivo_tag tag; } who[] = {
-			{ PAM_SERVICE, VIVO_TAG_SERVICE }, { PAM_TTY, VIVO_TAG_TTY },
+		static const struct {
+			int item;
+			enum vivo_tag tag;
+		} who[] = {
+			{ PAM_SERVICE, VIVO_TAG_SERVICE },
+			{ PAM_TTY, VIVO_TAG_TTY },
 			{ PAM_RUSER, VIVO_TAG_RUSER },
 		};
 		for (size_t i = 0; i < VIVO_NELEM(who); i++) {
 			const void *v = NULL;
 			char buf[64];
-			if (pam_get_item(pamh, who[i].item, &v) == PAM_SUCCESS &&
+			if (pam_get_item(pamh, who[i].item, &v) ==
+				PAM_SUCCESS &&
 			    v != NULL) {
 				(void)vivo_strlcpy(buf, v, sizeof(buf));
 				(void)vivo_msg_set_str(&req, who[i].tag, buf);
 			}
 		}
 	}
-	vivo_msg_set_u32(&req, VIVO_TAG_FLAGS, (a->debug ? VIVO_FLAG_DEBUG : 0) |
-	    (remote ? VIVO_FLAG_REMOTE : 0));
+	vivo_msg_set_u32(&req, VIVO_TAG_FLAGS,
+	    (a->debug ? VIVO_FLAG_DEBUG : 0) | (remote ? VIVO_FLAG_REMOTE : 0));
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    (sv[1] = above_std(sv[1])) < 0 ||
@@ -275,30 +287,35 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	sv[1] = -1;
 
 	if (vivo_msg_write(sv[0], &req, deadline) != 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot send the request to %s", a->helper);
+		pam_syslog(
+		    pamh, LOG_ERR, "cannot send the request to %s", a->helper);
 		goto kill;
 	}
 	for (;;) {
 		int r = vivo_msg_read(sv[0], &m, deadline, &err);
 		if (r == VIVO_ERR_MSG_DEADLINE) {
-			pam_syslog(pamh, LOG_ERR, "helper did not answer in time; "
+			pam_syslog(pamh, LOG_ERR,
+			    "helper did not answer in time; "
 			    "killed it");
 			rc = PAM_AUTHINFO_UNAVAIL;
 			goto kill;
 		}
 		if (r != 0) {
-			pam_syslog(pamh, LOG_ERR, "helper %s: %s", a->helper, err);
+			pam_syslog(
+			    pamh, LOG_ERR, "helper %s: %s", a->helper, err);
 			goto kill;
 		}
 		if (m.type == VIVO_MSG_RESULT)
 			break;
 		if (m.type != VIVO_MSG_WAIT || cued) {
-			pam_syslog(pamh, LOG_ERR, "helper sent an unexpected message");
+			pam_syslog(
+			    pamh, LOG_ERR, "helper sent an unexpected message");
 			goto kill;
 		}
 		cued = 1;
-		deadline = vivo_now_ms() + (int64_t)(m.timeout > 600 ? 600 :
-		    m.timeout) * 1000 + GRACE_MS;
+		deadline = vivo_now_ms() +
+		    (int64_t)(m.timeout > 600 ? 600 : m.timeout) * 1000 +
+		    GRACE_MS;
 		/* the cue is shown even under PAM_SILENT (sudo's default):
 		 * without it nobody knows to tap */
 		if (converse(pamh, PAM_TEXT_INFO, m.text) != PAM_SUCCESS) {
@@ -317,8 +334,8 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	tzset();
 	if (reap(pid, vivo_now_ms() + REAP_MS, &status) != 0 ||
 	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		pam_syslog(pamh, LOG_ERR, "helper did not exit cleanly (status %d)",
-		    status);
+		pam_syslog(pamh, LOG_ERR,
+		    "helper did not exit cleanly (status %d)", status);
 		goto restore;
 	}
 	*res = m;
@@ -367,7 +384,8 @@ map_result(uint32_t result, int nouserok)
 {
 	switch (result) {
 	case VIVO_R_OK: return PAM_SUCCESS;
-	case VIVO_R_NO_ENROLLMENT: return nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
+	case VIVO_R_NO_ENROLLMENT:
+		return nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 	case VIVO_R_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
 	case VIVO_R_AUTH_FAILED: return PAM_AUTH_ERR;
 	case VIVO_R_UNSAFE: return PAM_AUTH_ERR;
@@ -401,8 +419,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rhost = NULL;
 	/* a valid name may still hold a space or '=': one field in the log */
 	(void)vivo_log_escape_word(user, euser, sizeof(euser));
-	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0', &res,
-	    &have_res);
+	rc = run_helper(
+	    pamh, &a, user, rhost != NULL && rhost[0] != '\0', &res, &have_res);
 	if (rc != PAM_SUCCESS || !have_res) {
 		if (rc == PAM_SUCCESS)
 			rc = PAM_SYSTEM_ERR;

@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev pcscd pcsc-tools python3 python3-cryptography \
 util-linux iproute2 procps binutils sudo valgrind clang libclang-rt-14-dev \
-llvm-14 dpkg-dev debhelper lintian groff-base man-db $*"
+llvm-14 clang-format dpkg-dev debhelper lintian groff-base man-db $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -38,8 +38,8 @@ count_usable(const struct vivo_store *s, unsigned methods)
  * the store it came from, under that store's lock, as the user when that
  * is the user store. */
 static int
-commit(void *ctx, const struct vivo_try *x, vivo_entry_update_fn fn,
-    void *arg, char *reason, size_t reasonsz)
+commit(void *ctx, const struct vivo_try *x, vivo_entry_update_fn fn, void *arg,
+    char *reason, size_t reasonsz)
 {
 	struct vivo_auth *a = ctx;
 	const struct vivo_enrollments *en = x->en;
@@ -50,12 +50,14 @@ commit(void *ctx, const struct vivo_try *x, vivo_entry_update_fn fn,
 
 	if (x->store != VIVO_ST_USER)
 		return vivo_store_update(en->path[x->store], geteuid(),
-		    x->store == VIVO_ST_PUBLIC ? 0644 : 0600, x->e->label, fn, arg,
-		    reason, reasonsz);
+		    x->store == VIVO_ST_PUBLIC ? 0644 : 0600, x->e->label, fn,
+		    arg, reason, reasonsz);
 	if (vivo_getpw(a->user, &pw, pwbuf, sizeof(pwbuf)) != 0 ||
 	    vivo_priv_drop(&priv, &pw) != 0) {
-		vivo_setf(reason, reasonsz, "cannot switch to %s to write "
-		    "%s", a->user, en->path[VIVO_ST_USER]);
+		vivo_setf(reason, reasonsz,
+		    "cannot switch to %s to write "
+		    "%s",
+		    a->user, en->path[VIVO_ST_USER]);
 		return VIVO_R_INTERNAL;
 	}
 	r = vivo_store_update(en->path[VIVO_ST_USER], pw.pw_uid, 0600,
@@ -95,16 +97,16 @@ warm_crypto(void)
 		uint8_t sig[80], m[69] = { 0 };
 		size_t sl = sizeof(sig);
 
-		if (k != NULL && md != NULL && EVP_DigestSignInit(md, NULL,
-		    EVP_sha256(), NULL, k) == 1 && EVP_DigestSign(md, sig, &sl, m,
-		    sizeof(m)) == 1 && EVP_MD_CTX_reset(md) == 1 &&
+		if (k != NULL && md != NULL &&
+		    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+		    EVP_DigestSign(md, sig, &sl, m, sizeof(m)) == 1 &&
+		    EVP_MD_CTX_reset(md) == 1 &&
 		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1)
 			(void)EVP_DigestVerify(md, sig, sl, m, sizeof(m));
 		EVP_MD_CTX_free(md);
 		EVP_PKEY_free(k);
 	}
 }
-
 
 /* Can this caller write the store an entry came from? A screen locker
  * (not root) reading the root-owned system store cannot, by design. */
@@ -153,7 +155,8 @@ vivo_authenticate(struct vivo_auth *a)
 
 	if (a->remote && !c->allow_remote) {
 		a->result = VIVO_R_UNAVAILABLE;
-		vivo_setf(a->reason, sizeof(a->reason), "remote request (PAM_RHOST set) "
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "remote request (PAM_RHOST set) "
 		    "declined: allow_remote is false");
 		goto out;
 	}
@@ -167,8 +170,8 @@ vivo_authenticate(struct vivo_auth *a)
 		vivo_setf(a->reason, sizeof(a->reason), "out of memory");
 		goto out;
 	}
-	r = vivo_enrollments_load(c, a->user, VIVO_EN_REQUEST, en, a->reason,
-	    sizeof(a->reason));
+	r = vivo_enrollments_load(
+	    c, a->user, VIVO_EN_REQUEST, en, a->reason, sizeof(a->reason));
 	if (r != VIVO_R_OK) {
 		a->result = (uint32_t)r;
 		goto out;
@@ -180,22 +183,27 @@ vivo_authenticate(struct vivo_auth *a)
 	if (usable == 0 && en->protected_unreadable) {
 		/* not "not enrolled": this caller may not look */
 		a->result = VIVO_R_UNAVAILABLE;
-		vivo_setf(a->reason, sizeof(a->reason), "the enrollments of %s that "
-		    "this caller (uid %u) may use allow no method of the config; "
-		    "%s is root's alone (a screen locker uses public u2f entries "
-		    "and the user store)", a->user, (unsigned)geteuid(),
-		    en->path[VIVO_ST_SYSTEM]);
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "the enrollments of %s that "
+		    "this caller (uid %u) may use allow no method of the "
+		    "config; "
+		    "%s is root's alone (a screen locker uses public u2f "
+		    "entries "
+		    "and the user store)",
+		    a->user, (unsigned)geteuid(), en->path[VIVO_ST_SYSTEM]);
 		goto out;
 	}
 	if (usable == 0) {
 		a->result = VIVO_R_NO_ENROLLMENT;
 		if (total > 0)
-			vivo_setf(a->reason, sizeof(a->reason), "user %s has %zu "
-			    "enrollment(s), none with a method the config allows",
+			vivo_setf(a->reason, sizeof(a->reason),
+			    "user %s has %zu "
+			    "enrollment(s), none with a method the config "
+			    "allows",
 			    a->user, total);
 		else
-			vivo_setf(a->reason, sizeof(a->reason), "user %s has no enrollment",
-			    a->user);
+			vivo_setf(a->reason, sizeof(a->reason),
+			    "user %s has no enrollment", a->user);
 		goto out;
 	}
 
@@ -222,40 +230,52 @@ vivo_authenticate(struct vivo_auth *a)
 		(void)vivo_strlcpy(a->text, x->text, sizeof(a->text));
 		if (a->result == VIVO_R_OK) {
 			a->method = vivo_method_name(x->e->method);
-			(void)vivo_strlcpy(a->label, x->e->label, sizeof(a->label));
+			(void)vivo_strlcpy(
+			    a->label, x->e->label, sizeof(a->label));
 		}
 		break;
 	case VIVO_ERR_TAP_CONTESTED:
 		a->result = VIVO_R_UNAVAILABLE;
-		vivo_warn("tap on reader \"%s\" refused for \"%s\" (user %s, %s): "
-		    "another request waits for a tap there too: %s", tp.reader,
-		    a->id.service, a->user, a->id.tty[0] ? a->id.tty : "no terminal",
+		vivo_warn(
+		    "tap on reader \"%s\" refused for \"%s\" (user %s, %s): "
+		    "another request waits for a tap there too: %s",
+		    tp.reader, a->id.service, a->user,
+		    a->id.tty[0] ? a->id.tty : "no terminal", tp.why);
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "tap refused: another request "
+		    "waits for a tap on the same reader: %s",
 		    tp.why);
-		vivo_setf(a->reason, sizeof(a->reason), "tap refused: another request "
-		    "waits for a tap on the same reader: %s", tp.why);
-		vivo_setf(a->text, sizeof(a->text), "Not accepted: another request is "
-		    "waiting for a tap on this reader too: %s. If you did not start "
+		vivo_setf(a->text, sizeof(a->text),
+		    "Not accepted: another request is "
+		    "waiting for a tap on this reader too: %s. If you did not "
+		    "start "
 		    "it, someone may be trying to use your implant. Use your "
-		    "password, or tap again when only one request waits.", tp.why);
+		    "password, or tap again when only one request waits.",
+		    tp.why);
 		break;
 	case VIVO_ERR_TAP_REGISTRY:
 		a->result = VIVO_R_UNAVAILABLE;
 		vivo_setf(a->reason, sizeof(a->reason), "%s", tp.why);
-		vivo_setf(a->text, sizeof(a->text), "Implant login unavailable: this "
+		vivo_setf(a->text, sizeof(a->text),
+		    "Implant login unavailable: this "
 		    "request cannot be registered (see the system log).");
 		break;
 	case VIVO_ERR_READER_TIMEOUT:
 		a->result = VIVO_R_UNAVAILABLE;
 		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		vivo_setf(a->text, sizeof(a->text), "No implant was presented within "
-		    "%u s.", a->timeout);
+		vivo_setf(a->text, sizeof(a->text),
+		    "No implant was presented within "
+		    "%u s.",
+		    a->timeout);
 		break;
 	default:
 		a->result = r == VIVO_ERR_READER_FAIL || r == VIVO_ERR_NOMEM ||
-		    r == VIVO_ERR_INTERNAL ? VIVO_R_INTERNAL : VIVO_R_UNAVAILABLE;
+			r == VIVO_ERR_INTERNAL
+		    ? VIVO_R_INTERNAL
+		    : VIVO_R_UNAVAILABLE;
 		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		vivo_setf(a->text, sizeof(a->text), "Implant login unavailable: %s.",
-		    vivo_strerr(r));
+		vivo_setf(a->text, sizeof(a->text),
+		    "Implant login unavailable: %s.", vivo_strerr(r));
 		break;
 	}
 out:

@@ -19,20 +19,21 @@ struct vivo_auth {
 	/* in */
 	const struct vivo_config *cfg;
 	const char *user;
-	unsigned timeout; /* seconds to wait for a tap */
-	int remote;       /* PAM_RHOST was set */
+	unsigned timeout;      /* seconds to wait for a tap */
+	int remote;            /* PAM_RHOST was set */
 	struct vivo_waiter id; /* who asks (the one-request rule) */
-	const struct vivo_reader_io *io; /* NULL: pcsc-lite (unit tests: a fake) */
-	const char *regdir;              /* NULL: VIVO_TAPREG_DIR */
+	const struct vivo_reader_io
+	    *io;            /* NULL: pcsc-lite (unit tests: a fake) */
+	const char *regdir; /* NULL: VIVO_TAPREG_DIR */
 	/* called once when the helper is ready for the tap */
 	void (*on_wait)(void *arg, unsigned timeout, size_t nreaders);
 	void *arg;
 	/* out */
-	uint32_t result;                 /* enum vivo_result */
-	char reason[VIVO_TEXT_MAX];      /* for the log: never secrets */
-	char text[VIVO_TEXT_MAX];        /* for the person, may be "" */
-	char label[VIVO_LABEL_MAX + 1];  /* on success */
-	const char *method;              /* on success */
+	uint32_t result;                /* enum vivo_result */
+	char reason[VIVO_TEXT_MAX];     /* for the log: never secrets */
+	char text[VIVO_TEXT_MAX];       /* for the person, may be "" */
+	char label[VIVO_LABEL_MAX + 1]; /* on success */
+	const char *method;             /* on success */
 };
 
 void vivo_authenticate(struct vivo_auth *a);

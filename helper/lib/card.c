@@ -77,7 +77,8 @@ vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,
 		r = vivo_apdu(t, cmd, clen, piece, sizeof(piece), &plen, sw);
 		if (r == 0 && last && (*sw & 0xff00) == 0x6c00 && plen == 0) {
 			cmd[clen - 1] = (uint8_t)*sw; /* "wrong Le: use xx" */
-			r = vivo_apdu(t, cmd, clen, piece, sizeof(piece), &plen, sw);
+			r = vivo_apdu(
+			    t, cmd, clen, piece, sizeof(piece), &plen, sw);
 		}
 		if (r != 0)
 			goto out;
@@ -102,9 +103,10 @@ vivo_apdu_xfer(const struct vivo_transport *t, uint8_t cla, uint8_t ins,
 			goto out;
 		}
 		{
-			uint8_t gr[5] = { 0x00, 0xc0, 0x00, 0x00, (uint8_t)*sw };
-			r = vivo_apdu(t, gr, sizeof(gr), piece, sizeof(piece), &n,
-			    sw);
+			uint8_t gr[5] = { 0x00, 0xc0, 0x00, 0x00,
+				(uint8_t)*sw };
+			r = vivo_apdu(
+			    t, gr, sizeof(gr), piece, sizeof(piece), &n, sw);
 			plen = n;
 		}
 		if (r != 0)

@@ -20,8 +20,8 @@
 struct vivo_transport {
 	/* Send one C-APDU, receive one R-APDU (data ‖ SW1 SW2) into r (cap
 	 * *rlen, set to the length received). 0 or VIVO_ERR_CARD_COMM. */
-	int (*transmit)(void *h, const uint8_t *c, size_t clen, uint8_t *r,
-	    size_t *rlen);
+	int (*transmit)(
+	    void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen);
 	void *h;
 };
 

@@ -107,28 +107,36 @@ text_has_wrapping_int(const char *p, char *name, size_t namesz)
 			const char *q = p + (hex ? 2 : 0);
 			unsigned long long v = 0;
 			int big = 0;
-			for (; hex ? isxdigit((unsigned char)*q) : isdigit((unsigned char)*q);
-			    q++) {
-				unsigned d = (unsigned)(isdigit((unsigned char)*q) ? *q - '0' :
-				    (tolower((unsigned char)*q) - 'a' + 10));
-				if (v > (0xffffffffffffffffULL - d) / (hex ? 16 : 10))
+			for (; hex ? isxdigit((unsigned char)*q)
+				   : isdigit((unsigned char)*q);
+			     q++) {
+				unsigned d =
+				    (unsigned)(isdigit((unsigned char)*q)
+					    ? *q - '0'
+					    : (tolower((unsigned char)*q) -
+						  'a' + 10));
+				if (v > (0xffffffffffffffffULL - d) /
+					(hex ? 16 : 10))
 					big = 1;
 				else
 					v = v * (hex ? 16 : 10) + d;
 			}
 			if (*q == '.' || *q == 'e' || *q == 'E') { /* a float */
-				while (isalnum((unsigned char)*q) || *q == '.' ||
-				    *q == '+' || *q == '-')
+				while (isalnum((unsigned char)*q) ||
+				    *q == '.' || *q == '+' || *q == '-')
 					q++;
-			} else if (*q != 'L' && (big || v > (hex ? 0xffffffffULL :
-			    0x7fffffffULL))) {
-				snprintf(name, namesz, "%.*s", (int)identlen, ident);
+			} else if (*q != 'L' &&
+			    (big ||
+				v > (hex ? 0xffffffffULL : 0x7fffffffULL))) {
+				snprintf(
+				    name, namesz, "%.*s", (int)identlen, ident);
 				return 1;
 			}
 			p = q;
 		} else if (isalpha((unsigned char)*p) || *p == '_') {
 			ident = p;
-			while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+			while (isalnum((unsigned char)*p) || *p == '_' ||
+			    *p == '-')
 				p++;
 			identlen = (size_t)(p - ident);
 		} else
@@ -164,7 +172,8 @@ vivo_libconfig_parse(config_t *cfg, const char *text, char *err, size_t errlen)
 	copy[len + 1] = '\0';
 	if (config_read_string(cfg, copy) != CONFIG_TRUE) {
 		snprintf(err, errlen, "line %d: %s", config_error_line(cfg),
-		    config_error_text(cfg) ? config_error_text(cfg) : "syntax error");
+		    config_error_text(cfg) ? config_error_text(cfg)
+					   : "syntax error");
 		ok = -1;
 	}
 	explicit_bzero(copy, len + 2);
@@ -191,7 +200,8 @@ get_string(config_setting_t *s, char *out, size_t cap, char *err, size_t errlen)
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 	    (v = config_setting_get_string(s)) == NULL) {
-		snprintf(err, errlen, "%s: expected a string", config_setting_name(s));
+		snprintf(err, errlen, "%s: expected a string",
+		    config_setting_name(s));
 		return -1;
 	}
 	if (vivo_strlcpy(out, v, cap) != 0) {
@@ -213,7 +223,8 @@ parse_u2f(config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
 		const char *name = config_setting_name(s);
 
 		if (strcmp(name, "appid") == 0) {
-			if (get_string(s, c->appid, sizeof(c->appid), err, errlen))
+			if (get_string(
+				s, c->appid, sizeof(c->appid), err, errlen))
 				return -1;
 			if (c->appid[0] == '\0') {
 				snprintf(err, errlen, "u2f.appid: empty");
@@ -242,7 +253,8 @@ parse_list(config_setting_t *s, char *err, size_t errlen)
 	for (int i = 0; i < config_setting_length(s); i++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			snprintf(err, errlen, "%s: every element must be a string",
+			snprintf(err, errlen,
+			    "%s: every element must be a string",
 			    config_setting_name(s));
 			return -1;
 		}
@@ -251,15 +263,16 @@ parse_list(config_setting_t *s, char *err, size_t errlen)
 }
 
 static int
-parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
-    size_t errlen)
+parse_setting(
+    config_setting_t *s, struct vivo_config *c, char *err, size_t errlen)
 {
 	const char *name = config_setting_name(s);
 
 	if (strcmp(name, "timeout") == 0) {
 		int v;
 		if (config_setting_type(s) != CONFIG_TYPE_INT ||
-		    (v = config_setting_get_int(s)) < 1 || v > VIVO_TIMEOUT_MAX) {
+		    (v = config_setting_get_int(s)) < 1 ||
+		    v > VIVO_TIMEOUT_MAX) {
 			snprintf(err, errlen, "timeout: expected 1..%d seconds",
 			    VIVO_TIMEOUT_MAX);
 			return -1;
@@ -270,14 +283,17 @@ parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
 		if (parse_list(s, err, errlen))
 			return -1;
 		if ((n = config_setting_length(s)) > VIVO_READERS_MAX) {
-			snprintf(err, errlen, "readers: at most %d", VIVO_READERS_MAX);
+			snprintf(err, errlen, "readers: at most %d",
+			    VIVO_READERS_MAX);
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
 			const char *v = config_setting_get_string_elem(s, i);
 			if (v[0] == '\0' ||
-			    vivo_strlcpy(c->readers[i], v, sizeof(c->readers[i]))) {
-				snprintf(err, errlen, "readers: empty or too long name");
+			    vivo_strlcpy(
+				c->readers[i], v, sizeof(c->readers[i]))) {
+				snprintf(err, errlen,
+				    "readers: empty or too long name");
 				return -1;
 			}
 		}
@@ -290,8 +306,10 @@ parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
 			const char *v = config_setting_get_string_elem(s, i);
 			unsigned m = vivo_method_from_name(v);
 			if (m == 0) {
-				snprintf(err, errlen, "methods: unknown method \"%.32s\" "
-				    "(known: u2f, hmac, uid)", v);
+				snprintf(err, errlen,
+				    "methods: unknown method \"%.32s\" "
+				    "(known: u2f, hmac, uid)",
+				    v);
 				return -1;
 			}
 			c->methods |= m;
@@ -304,7 +322,8 @@ parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
 		if (get_string(s, c->store, sizeof(c->store), err, errlen))
 			return -1;
 		if (c->store[0] != '/') {
-			snprintf(err, errlen, "store: must be an absolute path");
+			snprintf(
+			    err, errlen, "store: must be an absolute path");
 			return -1;
 		}
 	} else if (strcmp(name, "user_store") == 0) {
@@ -321,8 +340,8 @@ parse_setting(config_setting_t *s, struct vivo_config *c, char *err,
 }
 
 int
-vivo_config_parse(const char *text, struct vivo_config *c, char *err,
-    size_t errlen)
+vivo_config_parse(
+    const char *text, struct vivo_config *c, char *err, size_t errlen)
 {
 	config_t cfg;
 	config_setting_t *root;
@@ -335,7 +354,7 @@ vivo_config_parse(const char *text, struct vivo_config *c, char *err,
 	root = config_root_setting(&cfg);
 	for (int i = 0; i < config_setting_length(root); i++)
 		if (parse_setting(config_setting_get_elem(root, (unsigned)i), c,
-		    err, errlen) != 0)
+			err, errlen) != 0)
 			goto out;
 	ok = 0;
 out:

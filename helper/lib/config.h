@@ -23,15 +23,15 @@ enum vivo_method {
 };
 
 struct vivo_config {
-	unsigned timeout;                  /* seconds to wait for a tap */
+	unsigned timeout;                    /* seconds to wait for a tap */
 	char readers[VIVO_READERS_MAX][128]; /* name substrings */
-	size_t nreaders;                   /* 0 = every reader */
-	unsigned methods;                  /* enum vivo_method bits */
-	char store[512];                   /* system store directory */
-	int user_store;                    /* also read ~/.config/pam_vivo/implants */
-	int allow_remote;                  /* accept requests with PAM_RHOST */
-	char appid[256];                   /* u2f application id */
-	int check_counter;                 /* u2f: counter must grow */
+	size_t nreaders;                     /* 0 = every reader */
+	unsigned methods;                    /* enum vivo_method bits */
+	char store[512];                     /* system store directory */
+	int user_store;    /* also read ~/.config/pam_vivo/implants */
+	int allow_remote;  /* accept requests with PAM_RHOST */
+	char appid[256];   /* u2f application id */
+	int check_counter; /* u2f: counter must grow */
 };
 
 /* The defaults (docs/config.md, "Keys"). */
@@ -39,8 +39,8 @@ void vivo_config_defaults(struct vivo_config *c);
 
 /* Parse a config text. Unknown keys, wrong types and out-of-range values
  * are errors. 0 / -1 with a message in err. */
-int vivo_config_parse(const char *text, struct vivo_config *c, char *err,
-    size_t errlen);
+int vivo_config_parse(
+    const char *text, struct vivo_config *c, char *err, size_t errlen);
 
 /*
  * Load `path` (NULL or "" = the default path). The file must be owned by
@@ -60,7 +60,7 @@ const char *vivo_method_name(unsigned m);
 int vivo_text_has_include(const char *text);
 
 /* config_read_string, refusing @include; err gets "line N: message". */
-int vivo_libconfig_parse(config_t *cfg, const char *text, char *err,
-    size_t errlen);
+int
+vivo_libconfig_parse(config_t *cfg, const char *text, char *err, size_t errlen);
 
 #endif

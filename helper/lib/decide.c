@@ -29,18 +29,26 @@ vivo_decide(struct vivo_try *x, const struct vivo_transport *t)
 	if (x->e == NULL) {
 		x->result = VIVO_R_AUTH_FAILED;
 		if (x->reason[0] == '\0')
-			snprintf(x->reason, sizeof(x->reason), "the chip presented "
-			    "is not enrolled for %s", x->user);
-		snprintf(x->text, sizeof(x->text), "This implant is not enrolled "
-		    "for %s.", x->user);
+			snprintf(x->reason, sizeof(x->reason),
+			    "the chip presented "
+			    "is not enrolled for %s",
+			    x->user);
+		snprintf(x->text, sizeof(x->text),
+		    "This implant is not enrolled "
+		    "for %s.",
+		    x->user);
 	} else if (x->result == VIVO_R_OK)
-		snprintf(x->reason, sizeof(x->reason), "implant \"%s\" accepted "
-		    "(%s)", x->e->label, vivo_method_name(x->e->method));
+		snprintf(x->reason, sizeof(x->reason),
+		    "implant \"%s\" accepted "
+		    "(%s)",
+		    x->e->label, vivo_method_name(x->e->method));
 	else if (x->result == VIVO_R_AUTH_FAILED)
-		snprintf(x->text, sizeof(x->text), "This implant's state was just "
+		snprintf(x->text, sizeof(x->text),
+		    "This implant's state was just "
 		    "used by another login; try again.");
 	else
-		snprintf(x->text, sizeof(x->text), "Implant recognised, but its new "
+		snprintf(x->text, sizeof(x->text),
+		    "Implant recognised, but its new "
 		    "state could not be saved: refused.");
 	return VIVO_OK;
 }

@@ -12,25 +12,29 @@
 enum vivo_err {
 	VIVO_OK = 0,
 	/* talking to a chip (card.h) */
-	VIVO_ERR_CARD_COMM = -10,   /* transport failed, chip gone: try another tap */
-	VIVO_ERR_CARD_PROTO = -11,  /* the chip answered nonsense */
-	VIVO_ERR_CARD_NOTSUP = -12, /* the chip refused (a status word) */
+	/* transport failed, the chip is gone: try another tap */
+	VIVO_ERR_CARD_COMM = -10,
+	VIVO_ERR_CARD_PROTO = -11,   /* the chip answered nonsense */
+	VIVO_ERR_CARD_NOTSUP = -12,  /* the chip refused (a status word) */
 	VIVO_ERR_U2F_WRONG_KH = -13, /* 6A 80 / 67 00: not this key handle */
-	VIVO_ERR_U2F_FIDO2 = -14,   /* the FIDO applet speaks CTAP2 only */
+	VIVO_ERR_U2F_FIDO2 = -14,    /* the FIDO applet speaks CTAP2 only */
 	VIVO_ERR_U2F_PRESENCE = -15, /* 69 85 after retries */
 	/* files (file.h, store.h) */
-	VIVO_ERR_FILE_IO = -20,      /* anything else (errno says more) */
-	VIVO_ERR_FILE_NOENT = -21,   /* the file does not exist */
-	VIVO_ERR_FILE_ACCES = -22,   /* exists, but we may not read it */
-	VIVO_ERR_FILE_UNSAFE = -23,  /* symlink, not regular, owner/mode, parent */
-	VIVO_ERR_FILE_BIG = -24,     /* over the size cap */
-	VIVO_ERR_FILE_NOTSYNCED = -25, /* replaced, but the directory fsync failed */
-	VIVO_ERR_STORE_CORRUPT = -26, /* an enrollment file that does not parse */
+	VIVO_ERR_FILE_IO = -20,    /* anything else (errno says more) */
+	VIVO_ERR_FILE_NOENT = -21, /* the file does not exist */
+	VIVO_ERR_FILE_ACCES = -22, /* exists, but we may not read it */
+	VIVO_ERR_FILE_UNSAFE =
+	    -23,                 /* symlink, not regular, owner/mode, parent */
+	VIVO_ERR_FILE_BIG = -24, /* over the size cap */
+	/* replaced, but the directory fsync failed */
+	VIVO_ERR_FILE_NOTSYNCED = -25,
+	/* an enrollment file that does not parse */
+	VIVO_ERR_STORE_CORRUPT = -26,
 	/* readers (reader.h) */
 	VIVO_ERR_READER_NOSERVICE = -30, /* pcscd not running or gone */
-	VIVO_ERR_READER_TIMEOUT = -31,   /* no (fresh) tap before the deadline */
-	VIVO_ERR_READER_NONE = -32,      /* the deadline passed without a reader */
-	VIVO_ERR_READER_FAIL = -33,      /* any other reader failure */
+	VIVO_ERR_READER_TIMEOUT = -31, /* no (fresh) tap before the deadline */
+	VIVO_ERR_READER_NONE = -32, /* the deadline passed without a reader */
+	VIVO_ERR_READER_FAIL = -33, /* any other reader failure */
 	/* the tap loop (tap.h) */
 	VIVO_ERR_TAP_CONTESTED = -40, /* another request waits on that reader */
 	VIVO_ERR_TAP_REGISTRY = -41,  /* cannot register or look: fail closed */

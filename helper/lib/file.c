@@ -37,14 +37,16 @@ vivo_file_check_parents(const char *path, uid_t owner, const char **why)
 	dir = dirname(tmp);
 	if (realpath(dir, real) == NULL) {
 		*why = "cannot resolve its directory";
-		return errno == ENOENT ? VIVO_ERR_FILE_NOENT :
-		    errno == EACCES ? VIVO_ERR_FILE_ACCES : VIVO_ERR_FILE_IO;
+		return errno == ENOENT ? VIVO_ERR_FILE_NOENT
+		    : errno == EACCES  ? VIVO_ERR_FILE_ACCES
+				       : VIVO_ERR_FILE_IO;
 	}
 	for (;;) {
 		struct stat st;
 		if (stat(real, &st) != 0) {
 			*why = "cannot stat a parent directory";
-			return errno == EACCES ? VIVO_ERR_FILE_ACCES : VIVO_ERR_FILE_IO;
+			return errno == EACCES ? VIVO_ERR_FILE_ACCES
+					       : VIVO_ERR_FILE_IO;
 		}
 		if (!S_ISDIR(st.st_mode) || !owner_ok(&st, owner) ||
 		    (st.st_mode & 022) != 0) {
@@ -76,12 +78,17 @@ vivo_file_read(const char *path, uid_t owner, size_t cap, char **buf,
 	*why = "read error";
 	if ((r = vivo_file_check_parents(path, owner, why)) != 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(
+	    path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		switch (errno) {
 		case ENOENT: *why = "no such file"; return VIVO_ERR_FILE_NOENT;
-		case EACCES: *why = "permission denied"; return VIVO_ERR_FILE_ACCES;
-		case ELOOP: *why = "is a symbolic link"; return VIVO_ERR_FILE_UNSAFE;
+		case EACCES:
+			*why = "permission denied";
+			return VIVO_ERR_FILE_ACCES;
+		case ELOOP:
+			*why = "is a symbolic link";
+			return VIVO_ERR_FILE_UNSAFE;
 		default: *why = "cannot open"; return VIVO_ERR_FILE_IO;
 		}
 	}
@@ -162,7 +169,9 @@ temp_name(const char *path, long pid, char *out, size_t outsz)
 	    vivo_strlcpy(basebuf, path, sizeof(basebuf)) != 0)
 		return -1;
 	return snprintf(out, outsz, "%s/.%s.tmp.%ld", dirname(dirbuf),
-	    basename(basebuf), pid) < (int)outsz ? 0 : -1;
+		   basename(basebuf), pid) < (int)outsz
+	    ? 0
+	    : -1;
 }
 
 int
@@ -178,7 +187,8 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 		return VIVO_ERR_FILE_IO;
 	}
 	(void)unlink(tmp); /* a leftover of a killed run with our pid */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return VIVO_ERR_FILE_IO;
 	if (fchmod(fd, mode) != 0) /* umask must not widen or narrow it */
@@ -204,7 +214,8 @@ vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	if (rename(tmp, path) != 0)
 		goto out;
 	if (fsync_dir_of(path) != 0) {
-		ok = VIVO_ERR_FILE_NOTSYNCED; /* renamed; not known to be durable */
+		ok =
+		    VIVO_ERR_FILE_NOTSYNCED; /* renamed; not known to be durable */
 		goto done;
 	}
 	ok = 0;
@@ -232,7 +243,7 @@ vivo_file_clean_stale(const char *path)
 	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
 	    vivo_strlcpy(basebuf, path, sizeof(basebuf)) != 0 ||
 	    snprintf(prefix, sizeof(prefix), ".%s.tmp.", basename(basebuf)) >=
-	    (int)sizeof(prefix))
+		(int)sizeof(prefix))
 		return;
 	if ((d = opendir(dirname(dirbuf))) == NULL)
 		return;
@@ -276,12 +287,12 @@ vivo_file_lock_dir(const char *path)
 
 	if (vivo_strlcpy(dirbuf, path, sizeof(dirbuf)) != 0 ||
 	    snprintf(lock, sizeof(lock), "%s/.lock", dirname(dirbuf)) >=
-	    (int)sizeof(lock))
+		(int)sizeof(lock))
 		return -1;
 	/* a lock file only its writer can open: anyone may open a directory,
 	 * and so anyone could hold a lock taken on the directory itself */
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	fd = open(
+	    lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) != 0) {

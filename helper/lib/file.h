@@ -34,8 +34,8 @@ int vivo_file_check_parents(const char *path, uid_t owner, const char **why);
  * file is in place but the directory fsync failed (after a crash either
  * version may be there).
  */
-int vivo_file_replace(const char *path, const void *data, size_t len,
-    mode_t mode);
+int
+vivo_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Remove temp files vivo_file_replace left for `path` when its writer was
  * killed. Call only while holding the directory lock (a live writer holds

@@ -31,7 +31,8 @@ select_aid(const struct vivo_transport *t, const uint8_t *aid, size_t len,
 	int r;
 
 	memcpy(cmd + 5, aid, len);
-	if ((r = vivo_apdu(t, cmd, 5 + len, data, sizeof(data), &dlen, sw)) != 0)
+	if ((r = vivo_apdu(t, cmd, 5 + len, data, sizeof(data), &dlen, sw)) !=
+	    0)
 		return r;
 	if (*sw != 0x9000)
 		return VIVO_ERR_CARD_NOTSUP;
@@ -42,8 +43,8 @@ select_aid(const struct vivo_transport *t, const uint8_t *aid, size_t len,
 }
 
 int
-vivo_hmac_select(const struct vivo_transport *t,
-    uint8_t status[VIVO_HMAC_STATUS_LEN])
+vivo_hmac_select(
+    const struct vivo_transport *t, uint8_t status[VIVO_HMAC_STATUS_LEN])
 {
 	uint16_t sw = 0;
 	int r = select_aid(t, aid7, sizeof(aid7), status, &sw);
@@ -56,8 +57,8 @@ vivo_hmac_select(const struct vivo_transport *t,
 }
 
 int
-vivo_hmac_slot_programmed(const uint8_t status[VIVO_HMAC_STATUS_LEN],
-    unsigned slot)
+vivo_hmac_slot_programmed(
+    const uint8_t status[VIVO_HMAC_STATUS_LEN], unsigned slot)
 {
 	return (slot == 1 || slot == 2) && (status[4] & (1u << (slot - 1)));
 }
@@ -119,8 +120,8 @@ vivo_hmac_crc(const uint8_t *p, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		crc ^= p[i];
 		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0x8408) :
-			    (uint16_t)(crc >> 1);
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0x8408)
+					: (uint16_t)(crc >> 1);
 	}
 	return crc;
 }
@@ -179,7 +180,8 @@ vivo_hmac_sha1(const uint8_t key[VIVO_HMAC_KEY_LEN], const uint8_t *msg,
 	unsigned int olen = 0;
 
 	if (HMAC(EVP_sha1(), key, VIVO_HMAC_KEY_LEN, msg, len, out, &olen) ==
-	    NULL || olen != VIVO_HMAC_RESP_LEN)
+		NULL ||
+	    olen != VIVO_HMAC_RESP_LEN)
 		return -1;
 	return 0;
 }
@@ -196,14 +198,14 @@ derive(const uint8_t resp[VIVO_HMAC_RESP_LEN],
 
 	if (ctx == NULL)
 		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)resp, VIVO_HMAC_RESP_LEN);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)chal, VIVO_HMAC_CHAL_LEN);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    (void *)INFO, strlen(INFO));
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_KEY, (void *)resp, VIVO_HMAC_RESP_LEN);
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_SALT, (void *)chal, VIVO_HMAC_CHAL_LEN);
+	params[3] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_INFO, (void *)INFO, strlen(INFO));
 	params[4] = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(ctx, out, 32, params) == 1)
 		ok = 0;
@@ -241,22 +243,23 @@ gcm(int enc, const uint8_t k[32], const uint8_t *aad, size_t aadlen,
 
 	if (c == NULL)
 		return -1;
-	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, VIVO_HMAC_NONCE_LEN,
-	    NULL) != 1 ||
+	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) !=
+		1 ||
+	    EVP_CIPHER_CTX_ctrl(
+		c, EVP_CTRL_GCM_SET_IVLEN, VIVO_HMAC_NONCE_LEN, NULL) != 1 ||
 	    EVP_CipherInit_ex(c, NULL, NULL, k, nonce, enc) != 1 ||
 	    EVP_CipherUpdate(c, NULL, &n, aad, (int)aadlen) != 1)
 		goto out;
 	if (enc) {
 		if (EVP_CipherUpdate(c, ct, &n, key, VIVO_HMAC_KEY_LEN) != 1 ||
 		    EVP_CipherFinal_ex(c, ct + n, &n) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, VIVO_HMAC_TAG_LEN,
-		    tag) != 1)
+		    EVP_CIPHER_CTX_ctrl(
+			c, EVP_CTRL_GCM_GET_TAG, VIVO_HMAC_TAG_LEN, tag) != 1)
 			goto out;
 	} else {
 		if (EVP_CipherUpdate(c, key, &n, ct, VIVO_HMAC_KEY_LEN) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, VIVO_HMAC_TAG_LEN,
-		    tag) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(
+			c, EVP_CTRL_GCM_SET_TAG, VIVO_HMAC_TAG_LEN, tag) != 1 ||
 		    EVP_CipherFinal_ex(c, key + n, &n) != 1) {
 			OPENSSL_cleanse(key, VIVO_HMAC_KEY_LEN);
 			goto out;
@@ -281,7 +284,8 @@ vivo_hmac_seal(const uint8_t key[VIVO_HMAC_KEY_LEN], const char *user,
 	if ((aadlen = make_aad(user, slot, aad, sizeof(aad))) == 0 ||
 	    RAND_bytes(d->challenge, sizeof(d->challenge)) != 1 ||
 	    RAND_bytes(d->sealed, VIVO_HMAC_NONCE_LEN) != 1 ||
-	    vivo_hmac_sha1(key, d->challenge, sizeof(d->challenge), resp) != 0 ||
+	    vivo_hmac_sha1(key, d->challenge, sizeof(d->challenge), resp) !=
+		0 ||
 	    derive(resp, d->challenge, k) != 0 ||
 	    gcm(1, k, aad, aadlen, d->sealed, (uint8_t *)key) != 0)
 		goto out;
@@ -307,7 +311,8 @@ vivo_hmac_open(const struct vivo_hmac_data *d, const char *user,
 	    gcm(0, k, aad, aadlen, sealed, key) != 0)
 		goto out;
 	/* belt and braces: the opened key must give the response we got */
-	if (vivo_hmac_sha1(key, d->challenge, sizeof(d->challenge), check) != 0 ||
+	if (vivo_hmac_sha1(key, d->challenge, sizeof(d->challenge), check) !=
+		0 ||
 	    CRYPTO_memcmp(check, resp, sizeof(check)) != 0) {
 		OPENSSL_cleanse(key, VIVO_HMAC_KEY_LEN);
 		goto out;

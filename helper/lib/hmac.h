@@ -24,8 +24,8 @@
 #define VIVO_HMAC_CHAL_LEN 63 /* < 64: see the padding rule in hmac.c */
 #define VIVO_HMAC_NONCE_LEN 12
 #define VIVO_HMAC_TAG_LEN 16
-#define VIVO_HMAC_SEALED_LEN (VIVO_HMAC_NONCE_LEN + VIVO_HMAC_KEY_LEN + \
-    VIVO_HMAC_TAG_LEN)
+#define VIVO_HMAC_SEALED_LEN                                                   \
+	(VIVO_HMAC_NONCE_LEN + VIVO_HMAC_KEY_LEN + VIVO_HMAC_TAG_LEN)
 #define VIVO_HMAC_STATUS_LEN 6
 
 struct vivo_hmac_data {
@@ -38,12 +38,12 @@ struct vivo_hmac_data {
 
 /* SELECT the applet (7-byte AID, then the 8-byte instance AID); the 6
  * status bytes: version[3], pgmSeq, touchLevel (little-endian, 2). */
-int vivo_hmac_select(const struct vivo_transport *t,
-    uint8_t status[VIVO_HMAC_STATUS_LEN]);
+int vivo_hmac_select(
+    const struct vivo_transport *t, uint8_t status[VIVO_HMAC_STATUS_LEN]);
 
 /* 1 if the status says `slot` is programmed. */
-int vivo_hmac_slot_programmed(const uint8_t status[VIVO_HMAC_STATUS_LEN],
-    unsigned slot);
+int vivo_hmac_slot_programmed(
+    const uint8_t status[VIVO_HMAC_STATUS_LEN], unsigned slot);
 
 /* Challenge-response on slot 1 or 2; chal: 1..63 bytes. A reply that is
  * not 20 bytes means the slot is not configured: VIVO_ERR_CARD_NOTSUP. */

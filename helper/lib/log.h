@@ -17,8 +17,8 @@ void vivo_log_init(const char *ident, int to_stderr, int debug);
  * stays open, close-on-exec: call it after any check of open descriptors. */
 void vivo_log_connect(void);
 int vivo_log_debug_enabled(void);
-void vivo_log(int prio, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void
+vivo_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define vivo_err(...) vivo_log(LOG_ERR, __VA_ARGS__)
 #define vivo_warn(...) vivo_log(LOG_WARNING, __VA_ARGS__)

@@ -30,13 +30,15 @@ u2f_bump_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
 
 	if (e->method != VIVO_M_U2F || e->u2f.khlen != b->used->khlen ||
 	    memcmp(e->u2f.kh, b->used->kh, e->u2f.khlen) != 0) {
-		vivo_setf(reason, reasonsz, "implant \"%s\" changed meanwhile", e->label);
+		vivo_setf(reason, reasonsz, "implant \"%s\" changed meanwhile",
+		    e->label);
 		return VIVO_R_AUTH_FAILED;
 	}
 	if (b->counter <= e->u2f.counter) {
-		vivo_setf(reason, reasonsz, "implant \"%s\": counter %u is not above "
-		    "the stored %u (used concurrently, or cloned)", e->label,
-		    b->counter, e->u2f.counter);
+		vivo_setf(reason, reasonsz,
+		    "implant \"%s\": counter %u is not above "
+		    "the stored %u (used concurrently, or cloned)",
+		    e->label, b->counter, e->u2f.counter);
 		return VIVO_R_AUTH_FAILED;
 	}
 	e->u2f.counter = b->counter;
@@ -61,7 +63,8 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 			if (e->method != VIVO_M_U2F)
 				continue;
 			if (strcmp(e->u2f.appid, x->cfg->appid) != 0) {
-				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\" is "
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "implant \"%s\" is "
 				    "enrolled for appid %s, this host uses %s",
 				    e->label, e->u2f.appid, x->cfg->appid);
 				continue;
@@ -71,61 +74,80 @@ u2f_try(struct vivo_try *x, const struct vivo_transport *t)
 				if (r == VIVO_ERR_CARD_COMM)
 					return r;
 				if (r == VIVO_ERR_U2F_FIDO2)
-					vivo_setf(x->reason, sizeof(x->reason), "the chip's FIDO "
-					    "applet speaks FIDO2 (CTAP2) only, not U2F");
+					vivo_setf(x->reason, sizeof(x->reason),
+					    "the chip's FIDO "
+					    "applet speaks FIDO2 (CTAP2) only, "
+					    "not U2F");
 				if (r != VIVO_OK)
 					return VIVO_OK;
 				selected = 1;
 			}
 			if (RAND_bytes(chal, sizeof(chal)) != 1)
 				return VIVO_OK;
-			r = vivo_u2f_authenticate(t, chal, app, e->u2f.kh,
-			    e->u2f.khlen, &resp);
+			r = vivo_u2f_authenticate(
+			    t, chal, app, e->u2f.kh, e->u2f.khlen, &resp);
 			if (r == VIVO_ERR_CARD_COMM)
 				return r;
 			if (r == VIVO_ERR_U2F_WRONG_KH) {
-				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				vivo_dbg("%s: not implant \"%s\"", __func__,
+				    e->label);
 				continue;
 			}
 			if (r != VIVO_OK) {
-				vivo_setf(x->reason, sizeof(x->reason), "the chip's FIDO applet "
-				    "did not sign for implant \"%s\"", e->label);
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "the chip's FIDO applet "
+				    "did not sign for implant \"%s\"",
+				    e->label);
 				continue;
 			}
-			if (vivo_u2f_verify(e->u2f.pub, app, chal, &resp) != 0) {
-				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\": %s",
-				    e->label, (resp.up & 1) ? "the signature does not "
-				    "verify" : "user presence not asserted");
+			if (vivo_u2f_verify(e->u2f.pub, app, chal, &resp) !=
+			    0) {
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "implant \"%s\": %s", e->label,
+				    (resp.up & 1)
+					? "the signature does not "
+					  "verify"
+					: "user presence not asserted");
 				continue;
 			}
 			x->e = e;
 			x->store = s;
-			if (x->cfg->check_counter && resp.counter <= e->u2f.counter) {
+			if (x->cfg->check_counter &&
+			    resp.counter <= e->u2f.counter) {
 				/* the signature is the implant's own: a second chip
 				 * with its key, or a recorded answer. End the request
 				 * here, whatever else this tap could prove. */
-				vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\": "
-				    "counter %u is not above the stored %u: the implant "
-				    "may have been cloned (or a reply replayed)", e->label,
-				    resp.counter, e->u2f.counter);
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "implant \"%s\": "
+				    "counter %u is not above the stored %u: "
+				    "the implant "
+				    "may have been cloned (or a reply "
+				    "replayed)",
+				    e->label, resp.counter, e->u2f.counter);
 				vivo_warn("%s", x->reason);
-				vivo_setf(x->text, sizeof(x->text), "This implant's signature "
-				    "counter went backwards: it may have been cloned. "
+				vivo_setf(x->text, sizeof(x->text),
+				    "This implant's signature "
+				    "counter went backwards: it may have been "
+				    "cloned. "
 				    "Refused.");
 				x->clone = 1;
 				x->result = VIVO_R_AUTH_FAILED;
 			} else if (!x->cfg->check_counter)
 				x->result = VIVO_R_OK;
 			else if (!x->writable[s]) {
-				vivo_info("implant \"%s\": counter %u checked, but this "
-				    "caller cannot write %s to advance it; the next "
-				    "authentication as root will", e->label, resp.counter,
-				    en->path[s]);
+				vivo_info("implant \"%s\": counter %u checked, "
+					  "but this "
+					  "caller cannot write %s to advance "
+					  "it; the next "
+					  "authentication as root will",
+				    e->label, resp.counter, en->path[s]);
 				x->result = VIVO_R_OK;
 			} else {
-				struct u2f_bump_arg b = { &e->u2f, resp.counter };
-				x->result = (uint32_t)x->commit(x->commit_ctx, x,
-				    u2f_bump_fn, &b, x->reason, sizeof(x->reason));
+				struct u2f_bump_arg b = { &e->u2f,
+					resp.counter };
+				x->result = (uint32_t)x->commit(x->commit_ctx,
+				    x, u2f_bump_fn, &b, x->reason,
+				    sizeof(x->reason));
 			}
 			return VIVO_OK;
 		}
@@ -145,9 +167,12 @@ u2f_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if ((r = vivo_u2f_select(t)) != VIVO_OK) {
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
-		vivo_setf(why, whysz, r == VIVO_ERR_U2F_FIDO2 ? "this chip's FIDO applet "
-		    "speaks FIDO2 (CTAP2) only; u2f needs a U2F (CTAP1) applet" :
-		    "this chip has no FIDO U2F applet");
+		vivo_setf(why, whysz,
+		    r == VIVO_ERR_U2F_FIDO2
+			? "this chip's FIDO applet "
+			  "speaks FIDO2 (CTAP2) only; u2f needs a U2F (CTAP1) "
+			  "applet"
+			: "this chip has no FIDO U2F applet");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
@@ -159,12 +184,15 @@ u2f_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r == VIVO_ERR_CARD_PROTO) {
-		vivo_setf(why, whysz, "the registration reply is malformed, or its "
-		    "attestation signature does not verify; nothing was written");
+		vivo_setf(why, whysz,
+		    "the registration reply is malformed, or its "
+		    "attestation signature does not verify; nothing was "
+		    "written");
 		return r;
 	}
 	if (r != VIVO_OK) {
-		vivo_setf(why, whysz, "the FIDO applet refused to register (is an "
+		vivo_setf(why, whysz,
+		    "the FIDO applet refused to register (is an "
 		    "attestation certificate installed?)");
 		return r;
 	}
@@ -173,8 +201,8 @@ u2f_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	e->u2f.khlen = reg.khlen;
 	memcpy(e->u2f.pub, reg.pub, sizeof(e->u2f.pub));
 	e->u2f.counter = 0;
-	(void)vivo_strlcpy(req->attestation, reg.subject,
-	    sizeof(req->attestation));
+	(void)vivo_strlcpy(
+	    req->attestation, reg.subject, sizeof(req->attestation));
 	return VIVO_OK;
 }
 
@@ -189,8 +217,10 @@ u2f_describe(const struct vivo_transport *t, char *line, size_t linesz)
 		vivo_setf(line, linesz, "FIDO applet: U2F_V2 (u2f possible)");
 		return 1;
 	}
-	vivo_setf(line, linesz, r == VIVO_ERR_U2F_FIDO2 ? "FIDO applet: FIDO_2_0 "
-	    "only (CTAP2; U2F not available)" : "FIDO applet: none");
+	vivo_setf(line, linesz,
+	    r == VIVO_ERR_U2F_FIDO2 ? "FIDO applet: FIDO_2_0 "
+				      "only (CTAP2; U2F not available)"
+				    : "FIDO applet: none");
 	return 0;
 }
 
@@ -211,8 +241,10 @@ hmac_roll_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
 
 	if (e->method != VIVO_M_HMAC ||
 	    memcmp(&e->hmac, h->used, sizeof(*h->used)) != 0) {
-		vivo_setf(reason, reasonsz, "the state of implant \"%s\" was used by a "
-		    "concurrent authentication", e->label);
+		vivo_setf(reason, reasonsz,
+		    "the state of implant \"%s\" was used by a "
+		    "concurrent authentication",
+		    e->label);
 		return VIVO_R_AUTH_FAILED;
 	}
 	if (vivo_hmac_seal(h->key, h->user, h->used->slot, &e->hmac) != 0) {
@@ -229,8 +261,8 @@ vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
 {
 	struct hmac_roll_arg h = { user, used, key };
 
-	return vivo_store_update(path, owner, mode, label, hmac_roll_fn, &h,
-	    reason, reasonsz);
+	return vivo_store_update(
+	    path, owner, mode, label, hmac_roll_fn, &h, reason, reasonsz);
 }
 
 /* HMAC-SHA1 challenge-response against every usable hmac entry. */
@@ -256,32 +288,39 @@ hmac_try(struct vivo_try *x, const struct vivo_transport *t)
 				selected = 1;
 			}
 			if (!vivo_hmac_slot_programmed(status, e->hmac.slot)) {
-				vivo_setf(x->reason, sizeof(x->reason), "slot %u of the "
-				    "chip presented is not programmed", e->hmac.slot);
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "slot %u of the "
+				    "chip presented is not programmed",
+				    e->hmac.slot);
 				continue;
 			}
-			r = vivo_hmac_challenge(t, e->hmac.slot, e->hmac.challenge,
-			    sizeof(e->hmac.challenge), resp);
+			r = vivo_hmac_challenge(t, e->hmac.slot,
+			    e->hmac.challenge, sizeof(e->hmac.challenge), resp);
 			if (r == VIVO_ERR_CARD_COMM)
 				return r;
 			if (r != VIVO_OK) {
-				vivo_setf(x->reason, sizeof(x->reason), "slot %u of the "
-				    "chip presented did not answer the challenge",
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "slot %u of the "
+				    "chip presented did not answer the "
+				    "challenge",
 				    e->hmac.slot);
 				continue;
 			}
 			r = vivo_hmac_open(&e->hmac, x->user, resp, key);
 			OPENSSL_cleanse(resp, sizeof(resp));
 			if (r != 0) {
-				vivo_dbg("%s: not implant \"%s\"", __func__, e->label);
+				vivo_dbg("%s: not implant \"%s\"", __func__,
+				    e->label);
 				continue;
 			}
 			{
-				struct hmac_roll_arg h = { x->user, &e->hmac, key };
+				struct hmac_roll_arg h = { x->user, &e->hmac,
+					key };
 				x->e = e;
 				x->store = s;
-				x->result = (uint32_t)x->commit(x->commit_ctx, x,
-				    hmac_roll_fn, &h, x->reason, sizeof(x->reason));
+				x->result = (uint32_t)x->commit(x->commit_ctx,
+				    x, hmac_roll_fn, &h, x->reason,
+				    sizeof(x->reason));
 			}
 			OPENSSL_cleanse(key, sizeof(key));
 			return VIVO_OK;
@@ -304,7 +343,8 @@ hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if ((r = vivo_hmac_select(t, status)) != VIVO_OK) {
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
-		vivo_setf(why, whysz, "this chip has no HMAC-SHA1 challenge-response "
+		vivo_setf(why, whysz,
+		    "this chip has no HMAC-SHA1 challenge-response "
 		    "applet");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
@@ -313,15 +353,19 @@ hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 		if (r == VIVO_ERR_CARD_COMM)
 			return r;
 		if (r != VIVO_OK) {
-			vivo_setf(why, whysz, "the chip refused to program slot %u (is it "
-			    "protected by an access code?); nothing was written",
+			vivo_setf(why, whysz,
+			    "the chip refused to program slot %u (is it "
+			    "protected by an access code?); nothing was "
+			    "written",
 			    req->slot);
 			return r;
 		}
 	}
 	if (!vivo_hmac_slot_programmed(status, req->slot)) {
-		vivo_setf(why, whysz, "slot %u of this implant is not programmed: use "
-		    "--program, or program it with YubiKey tools first", req->slot);
+		vivo_setf(why, whysz,
+		    "slot %u of this implant is not programmed: use "
+		    "--program, or program it with YubiKey tools first",
+		    req->slot);
 		return VIVO_ERR_CARD_NOTSUP;
 	}
 	if (RAND_bytes(chal, sizeof(chal)) != 1 ||
@@ -333,14 +377,18 @@ hmac_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	r = vivo_hmac_challenge(t, req->slot, chal, sizeof(chal), resp);
 	if (r != VIVO_OK) {
 		if (r != VIVO_ERR_CARD_COMM)
-			vivo_setf(why, whysz, "slot %u did not answer the challenge (not "
-			    "configured for HMAC-SHA1 challenge-response?)", req->slot);
+			vivo_setf(why, whysz,
+			    "slot %u did not answer the challenge (not "
+			    "configured for HMAC-SHA1 challenge-response?)",
+			    req->slot);
 		ok = r;
 		goto out;
 	}
 	if (CRYPTO_memcmp(resp, want, sizeof(resp)) != 0) {
-		vivo_setf(why, whysz, "the secret does not match slot %u of this "
-		    "implant; nothing was written", req->slot);
+		vivo_setf(why, whysz,
+		    "the secret does not match slot %u of this "
+		    "implant; nothing was written",
+		    req->slot);
 		goto out;
 	}
 	if (vivo_hmac_seal(req->key, req->user, req->slot, &e->hmac) != 0) {
@@ -367,8 +415,10 @@ hmac_describe(const struct vivo_transport *t, char *line, size_t linesz)
 		vivo_setf(line, linesz, "HMAC-SHA1 applet: none");
 		return 0;
 	}
-	vivo_setf(line, linesz, "HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, "
-	    "slot 1 %s, slot 2 %s", st[0], st[1], st[2],
+	vivo_setf(line, linesz,
+	    "HMAC-SHA1 (YubiKey OTP) applet: version %u.%u.%u, "
+	    "slot 1 %s, slot 2 %s",
+	    st[0], st[1], st[2],
 	    vivo_hmac_slot_programmed(st, 1) ? "programmed" : "empty",
 	    vivo_hmac_slot_programmed(st, 2) ? "programmed" : "empty");
 	return 1;
@@ -390,7 +440,8 @@ uid_try(struct vivo_try *x, const struct vivo_transport *t)
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK) {
-		vivo_setf(x->reason, sizeof(x->reason), "the chip presented did not "
+		vivo_setf(x->reason, sizeof(x->reason),
+		    "the chip presented did not "
 		    "report a usable UID");
 		return VIVO_OK;
 	}
@@ -399,10 +450,12 @@ uid_try(struct vivo_try *x, const struct vivo_transport *t)
 			const struct vivo_entry *e = &en->st[s].e[i];
 			if (e->method != VIVO_M_UID)
 				continue;
-			if (vivo_uid_match(uid, uidlen, &e->uid) == 1 && x->e == NULL) {
+			if (vivo_uid_match(uid, uidlen, &e->uid) == 1 &&
+			    x->e == NULL) {
 				x->e = e;
 				x->store = s;
-				x->result = VIVO_R_OK; /* the UID hash just matched */
+				x->result =
+				    VIVO_R_OK; /* the UID hash just matched */
 			}
 		}
 	}
@@ -419,17 +472,19 @@ uid_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	if (r == VIVO_ERR_CARD_COMM)
 		return r;
 	if (r != VIVO_OK) {
-		vivo_setf(why, whysz, "this chip did not report a UID (it answered GET "
+		vivo_setf(why, whysz,
+		    "this chip did not report a UID (it answered GET "
 		    "DATA with an error)");
 		return r;
 	}
 	if (vivo_uid_is_random(req->uid, req->uidlen)) {
-		vivo_setf(why, whysz, "this chip shows a random ID (4 bytes starting "
+		vivo_setf(why, whysz,
+		    "this chip shows a random ID (4 bytes starting "
 		    "08), new at every power-up: it cannot be enrolled by UID");
 		return VIVO_ERR_CARD_NOTSUP;
 	}
-	if (vivo_uid_enroll(req->uid, req->uidlen, VIVO_UID_ITER_DEFAULT,
-	    &e->uid) != 0) {
+	if (vivo_uid_enroll(
+		req->uid, req->uidlen, VIVO_UID_ITER_DEFAULT, &e->uid) != 0) {
 		vivo_setf(why, whysz, "cannot hash the UID (OpenSSL error)");
 		return VIVO_ERR_INTERNAL;
 	}
@@ -455,10 +510,13 @@ uid_describe(const struct vivo_transport *t, char *line, size_t linesz)
 			off += (size_t)snprintf(hex + off, sizeof(hex) - off,
 			    "%s%02X", i ? " " : "", uid[i]);
 		usable = !vivo_uid_is_random(uid, len);
-		vivo_setf(line, linesz, "UID: %s (%zu bytes, %s)", hex, len, !usable ?
-		    "random: new at every power-up, cannot be enrolled by UID" :
-		    len == 4 ? "looks fixed; a 4-byte NUID is often writable on "
-		    "magic cards" : "looks fixed");
+		vivo_setf(line, linesz, "UID: %s (%zu bytes, %s)", hex, len,
+		    !usable ? "random: new at every power-up, cannot be "
+			      "enrolled by UID"
+			: len == 4
+			? "looks fixed; a 4-byte NUID is often writable on "
+			  "magic cards"
+			: "looks fixed");
 	}
 	VIVO_WIPE_ARRAY(uid);
 	VIVO_WIPE_ARRAY(hex);

@@ -25,8 +25,8 @@ struct vivo_enroll_req {
 	int program;                    /* hmac: write `key` into the slot */
 	uint8_t key[VIVO_HMAC_KEY_LEN]; /* hmac: the slot secret */
 	/* out */
-	char attestation[256];          /* u2f: the attestation's subject */
-	uint8_t uid[VIVO_UID_MAX];      /* uid: as read, for the duplicate check */
+	char attestation[256];     /* u2f: the attestation's subject */
+	uint8_t uid[VIVO_UID_MAX]; /* uid: as read, for the duplicate check */
 	size_t uidlen;
 };
 
@@ -68,12 +68,13 @@ struct vivo_method_ops {
 	/* Enroll the chip: check it can do the method with what `req` gives,
 	 * fill `e`'s method data. VIVO_OK, VIVO_ERR_CARD_COMM (wait for
 	 * another tap), or another error with a reason in `why`. */
-	int (*enroll)(const struct vivo_transport *t, struct vivo_enroll_req *req,
-	    struct vivo_entry *e, char *why, size_t whysz);
+	int (*enroll)(const struct vivo_transport *t,
+	    struct vivo_enroll_req *req, struct vivo_entry *e, char *why,
+	    size_t whysz);
 	/* One line for probe: what the chip offers for this method (its
 	 * applet and version). 1 usable, 0 not, VIVO_ERR_CARD_COMM lost. */
-	int (*describe)(const struct vivo_transport *t, char *line,
-	    size_t linesz);
+	int (*describe)(
+	    const struct vivo_transport *t, char *line, size_t linesz);
 };
 
 /* The rows, strongest first. */
@@ -91,8 +92,8 @@ const struct vivo_method_ops *vivo_method_find(unsigned m);
  * file (temp, fsync, rename, fsync dir) with `mode`. VIVO_R_OK only when
  * all of that worked; the old file is intact otherwise.
  */
-int vivo_hmac_roll(const char *path, uid_t owner, mode_t mode,
-    const char *user, const char *label, const struct vivo_hmac_data *used,
+int vivo_hmac_roll(const char *path, uid_t owner, mode_t mode, const char *user,
+    const char *label, const struct vivo_hmac_data *used,
     const uint8_t key[VIVO_HMAC_KEY_LEN], char *reason, size_t reasonsz);
 
 #endif

@@ -16,8 +16,8 @@
 
 struct reader {
 	char name[128];
-	DWORD state;      /* last dwEventState seen (0 = never looked) */
-	int stale;        /* a chip was on it when first seen, not yet lifted */
+	DWORD state; /* last dwEventState seen (0 = never looked) */
+	int stale;   /* a chip was on it when first seen, not yet lifted */
 	DWORD first_count; /* event counter when the stale chip was seen */
 };
 
@@ -40,12 +40,11 @@ map_err(LONG rv)
 	switch (rv) {
 	case SCARD_E_NO_SERVICE:
 	case SCARD_E_SERVICE_STOPPED:
-	case SCARD_F_COMM_ERROR: /* "RPC transport error": pcscd went away */
+	case SCARD_F_COMM_ERROR:   /* "RPC transport error": pcscd went away */
 	case SCARD_E_NO_SMARTCARD: /* pcsc-lite answers this when the socket
 	                              is there but nobody serves it */
 		return VIVO_ERR_READER_NOSERVICE;
-	case SCARD_E_TIMEOUT:
-		return VIVO_ERR_READER_TIMEOUT;
+	case SCARD_E_TIMEOUT: return VIVO_ERR_READER_TIMEOUT;
 	default:
 		vivo_dbg("pcsc-lite: %s (0x%08lx)", pcsc_stringify_error(rv),
 		    (unsigned long)rv);
@@ -120,7 +119,8 @@ relist(struct pcsc *p)
 		return 0;
 	if (rv != SCARD_S_SUCCESS)
 		return map_err(rv);
-	if (len == 0 || len > 64 * 1024 || (p->list = calloc(1, len + 1)) == NULL)
+	if (len == 0 || len > 64 * 1024 ||
+	    (p->list = calloc(1, len + 1)) == NULL)
 		return VIVO_ERR_READER_FAIL;
 	rv = SCardListReaders(p->ctx, NULL, p->list, &len);
 	if (rv == SCARD_E_NO_READERS_AVAILABLE)
@@ -128,7 +128,7 @@ relist(struct pcsc *p)
 	if (rv != SCARD_S_SUCCESS)
 		return map_err(rv);
 	for (const char *s = p->list; *s != '\0' && p->n < READERS_MAX;
-	    s += strlen(s) + 1) {
+	     s += strlen(s) + 1) {
 		struct reader *r = &p->r[p->n];
 		if (!name_matches(p->cfg, s) || strlen(s) >= sizeof(r->name))
 			continue;
@@ -187,8 +187,9 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 		memset(st, 0, sizeof(st));
 		for (size_t i = 0; i < n; i++) {
 			st[i].szReader = p->r[i].name;
-			st[i].dwCurrentState = p->r[i].state == 0 ?
-			    SCARD_STATE_UNAWARE : p->r[i].state & ~(DWORD)SCARD_STATE_CHANGED;
+			st[i].dwCurrentState = p->r[i].state == 0
+			    ? SCARD_STATE_UNAWARE
+			    : p->r[i].state & ~(DWORD)SCARD_STATE_CHANGED;
 		}
 		st[n].szReader = PNP_READER;
 		st[n].dwCurrentState = p->pnp_state;
@@ -196,8 +197,10 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 			/* first look: every reader UNAWARE, answered at once */
 			left = 0;
 		} else if (left <= 0)
-			return ever_reader ? VIVO_ERR_READER_TIMEOUT : VIVO_ERR_READER_NONE;
-		rv = SCardGetStatusChange(p->ctx, (DWORD)left, st, (DWORD)n + 1);
+			return ever_reader ? VIVO_ERR_READER_TIMEOUT
+					   : VIVO_ERR_READER_NONE;
+		rv =
+		    SCardGetStatusChange(p->ctx, (DWORD)left, st, (DWORD)n + 1);
 		if (rv == SCARD_E_TIMEOUT) {
 			if (!told) {
 				told = 1;
@@ -206,7 +209,8 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 			}
 			continue;
 		}
-		if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_E_READER_UNAVAILABLE) {
+		if (rv == SCARD_E_UNKNOWN_READER ||
+		    rv == SCARD_E_READER_UNAVAILABLE) {
 			need_list = 1;
 			continue;
 		}
@@ -219,8 +223,9 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 			DWORD ev = st[i].dwEventState;
 			if (!(ev & SCARD_STATE_CHANGED) && p->r[i].state != 0)
 				continue;
-			if (ev & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE |
-			    SCARD_STATE_UNAVAILABLE)) {
+			if (ev &
+			    (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE |
+				SCARD_STATE_UNAVAILABLE)) {
 				need_list = 1;
 				p->r[i].state = SCARD_STATE_UNAVAILABLE;
 				p->r[i].stale = 1; /* whatever is on it when it
@@ -228,14 +233,17 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 				continue;
 			}
 			if (update(&p->r[i], ev) && told) {
-				vivo_dbg("%s: chip presented on \"%s\"", __func__,
-				    p->r[i].name);
-				return vivo_strlcpy(reader, p->r[i].name, readersz) == 0 ?
-				    0 : VIVO_ERR_READER_FAIL;
+				vivo_dbg("%s: chip presented on \"%s\"",
+				    __func__, p->r[i].name);
+				return vivo_strlcpy(
+					   reader, p->r[i].name, readersz) == 0
+				    ? 0
+				    : VIVO_ERR_READER_FAIL;
 			}
 		}
 		if (st[n].dwEventState & SCARD_STATE_CHANGED) {
-			p->pnp_state = st[n].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+			p->pnp_state =
+			    st[n].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
 			need_list = 1;
 		}
 		if (!told) {
@@ -250,8 +258,8 @@ static int
 pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 {
 	struct pcsc *p = h;
-	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ?
-	    SCARD_PCI_T0 : SCARD_PCI_T1;
+	const SCARD_IO_REQUEST *pci =
+	    p->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	DWORD n = (DWORD)*rlen;
 	LONG rv;
 
@@ -259,7 +267,8 @@ pcsc_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 		return VIVO_ERR_CARD_COMM;
 	rv = SCardTransmit(p->card, pci, c, (DWORD)clen, NULL, r, &n);
 	if (rv != SCARD_S_SUCCESS) {
-		vivo_dbg("%s: SCardTransmit: %s", __func__, pcsc_stringify_error(rv));
+		vivo_dbg("%s: SCardTransmit: %s", __func__,
+		    pcsc_stringify_error(rv));
 		return VIVO_ERR_CARD_COMM;
 	}
 	*rlen = n;
@@ -279,7 +288,8 @@ pcsc_connect(void *h, const char *reader, struct vivo_transport *t,
 	rv = SCardConnect(p->ctx, reader, SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
 	if (rv != SCARD_S_SUCCESS) {
-		vivo_dbg("%s: SCardConnect: %s", __func__, pcsc_stringify_error(rv));
+		vivo_dbg(
+		    "%s: SCardConnect: %s", __func__, pcsc_stringify_error(rv));
 		return VIVO_ERR_CARD_COMM;
 	}
 	p->have_card = 1;

@@ -17,16 +17,18 @@ static const struct {
 	uint32_t allowed, required;
 } rules[] = {
 	{ VIVO_MSG_AUTH,
-	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG | 1u << VIVO_TAG_TIMEOUT |
-		1u << VIVO_TAG_FLAGS | 1u << VIVO_TAG_SERVICE |
-		1u << VIVO_TAG_TTY | 1u << VIVO_TAG_RUSER,
-	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG | 1u << VIVO_TAG_TIMEOUT |
-		1u << VIVO_TAG_FLAGS },
+	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG |
+		1u << VIVO_TAG_TIMEOUT | 1u << VIVO_TAG_FLAGS |
+		1u << VIVO_TAG_SERVICE | 1u << VIVO_TAG_TTY |
+		1u << VIVO_TAG_RUSER,
+	    1u << VIVO_TAG_USER | 1u << VIVO_TAG_CONFIG |
+		1u << VIVO_TAG_TIMEOUT | 1u << VIVO_TAG_FLAGS },
 	{ VIVO_MSG_WAIT, 1u << VIVO_TAG_TIMEOUT | 1u << VIVO_TAG_TEXT,
 	    1u << VIVO_TAG_TIMEOUT | 1u << VIVO_TAG_TEXT },
 	{ VIVO_MSG_RESULT,
-	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_TEXT | 1u << VIVO_TAG_REASON |
-		1u << VIVO_TAG_LABEL | 1u << VIVO_TAG_METHOD,
+	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_TEXT |
+		1u << VIVO_TAG_REASON | 1u << VIVO_TAG_LABEL |
+		1u << VIVO_TAG_METHOD,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_REASON },
 };
 
@@ -125,8 +127,7 @@ get_u32(const uint8_t *p)
 }
 
 int
-vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap,
-    size_t *len)
+vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct vivo_msg *mm = (struct vivo_msg *)m; /* str_field is shared */
 	uint32_t allowed, required;
@@ -171,8 +172,8 @@ vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap,
 }
 
 int
-vivo_msg_decode(const uint8_t *body, size_t len, struct vivo_msg *m,
-    const char **err)
+vivo_msg_decode(
+    const uint8_t *body, size_t len, struct vivo_msg *m, const char **err)
 {
 	uint32_t allowed, required;
 	size_t off = 2;
@@ -330,7 +331,8 @@ vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline, const char **err)
 
 	*err = NULL;
 	if ((r = read_full(fd, hdr, sizeof(hdr), deadline)) != 0) {
-		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out" : "closed or failed";
+		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out"
+						  : "closed or failed";
 		return r;
 	}
 	len = get_u32(hdr);
@@ -339,7 +341,8 @@ vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline, const char **err)
 		return VIVO_ERR_MSG_IO;
 	}
 	if ((r = read_full(fd, body, len, deadline)) != 0) {
-		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out" : "truncated message";
+		*err = r == VIVO_ERR_MSG_DEADLINE ? "timed out"
+						  : "truncated message";
 		goto out;
 	}
 	r = vivo_msg_decode(body, len, m, err) == 0 ? VIVO_OK : VIVO_ERR_MSG_IO;

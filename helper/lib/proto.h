@@ -23,9 +23,12 @@
 #define VIVO_MSG_MAX 4096 /* largest body (after the length word) */
 
 enum vivo_msg_type {
-	VIVO_MSG_AUTH = 1,   /* module -> helper: authenticate USER */
-	VIVO_MSG_WAIT = 2,   /* helper -> module: ready, waiting TIMEOUT s for a tap */
-	VIVO_MSG_RESULT = 3, /* helper -> module: the answer; the helper then exits */
+	/* module -> helper: authenticate USER */
+	VIVO_MSG_AUTH = 1,
+	/* helper -> module: ready, waiting TIMEOUT s for a tap */
+	VIVO_MSG_WAIT = 2,
+	/* helper -> module: the answer; the helper then exits */
+	VIVO_MSG_RESULT = 3,
 };
 
 enum vivo_tag {
@@ -55,10 +58,10 @@ enum vivo_result {
 	VIVO_R_OK = 0,            /* a check just succeeded, state is durable */
 	VIVO_R_NO_ENROLLMENT = 1, /* the user has no usable enrollment */
 	VIVO_R_UNAVAILABLE = 2,   /* no reader/pcscd/tap, remote declined */
-	VIVO_R_AUTH_FAILED = 3,   /* a chip was presented and did not prove it */
-	VIVO_R_UNSAFE = 4,        /* enrollment unsafe, unreadable or corrupt */
-	VIVO_R_CONFIG = 5,        /* configuration invalid or unsafe */
-	VIVO_R_INTERNAL = 6,      /* anything else that went wrong */
+	VIVO_R_AUTH_FAILED = 3, /* a chip was presented and did not prove it */
+	VIVO_R_UNSAFE = 4,      /* enrollment unsafe, unreadable or corrupt */
+	VIVO_R_CONFIG = 5,      /* configuration invalid or unsafe */
+	VIVO_R_INTERNAL = 6,    /* anything else that went wrong */
 	VIVO_R_MAX = VIVO_R_INTERNAL
 };
 
@@ -68,8 +71,8 @@ enum vivo_result {
 /* A decoded message; which fields are meaningful depends on `type`. */
 struct vivo_msg {
 	uint8_t type;
-	uint32_t present;                 /* bit (1 << tag) per field seen */
-	char user[VIVO_PATH_MAX];         /* longer than any valid user: the
+	uint32_t present;         /* bit (1 << tag) per field seen */
+	char user[VIVO_PATH_MAX]; /* longer than any valid user: the
 	                                     module validates, the helper too */
 	char config[VIVO_PATH_MAX];
 	uint32_t timeout;
@@ -86,12 +89,12 @@ struct vivo_msg {
 
 /* Encode `m` (its `present` bits say which fields) into buf, with the
  * length word. 0 / -1 (does not fit, or a field is not allowed for type). */
-int vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap,
-    size_t *len);
+int vivo_msg_encode(
+    const struct vivo_msg *m, uint8_t *buf, size_t cap, size_t *len);
 
 /* Decode a body (the bytes after the length word). 0 / -1 with `err` set. */
-int vivo_msg_decode(const uint8_t *body, size_t len, struct vivo_msg *m,
-    const char **err);
+int vivo_msg_decode(
+    const uint8_t *body, size_t len, struct vivo_msg *m, const char **err);
 
 /* Helpers to fill a message. */
 void vivo_msg_init(struct vivo_msg *m, uint8_t type);
@@ -104,8 +107,8 @@ int vivo_msg_has(const struct vivo_msg *m, enum vivo_tag tag);
  * Return 0, VIVO_ERR_MSG_IO on error/EOF/garbage, VIVO_ERR_MSG_DEADLINE
  * when the deadline passed. */
 int vivo_msg_write(int fd, const struct vivo_msg *m, int64_t deadline);
-int vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline,
-    const char **err);
+int
+vivo_msg_read(int fd, struct vivo_msg *m, int64_t deadline, const char **err);
 
 const char *vivo_result_str(uint32_t r);
 

@@ -40,8 +40,8 @@ struct vivo_reader_io {
 	void (*disconnect)(void *h);
 	/* The matching readers and whether a chip is on each (probe). names[i]
 	 * stay valid until the next call. 0 / VIVO_ERR_READER_*. */
-	int (*list)(void *h, const char **names, int *present, size_t cap,
-	    size_t *n);
+	int (*list)(
+	    void *h, const char **names, int *present, size_t cap, size_t *n);
 };
 
 /* pcsc-lite (pcsc.c). */

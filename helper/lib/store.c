@@ -42,7 +42,8 @@ hex_field(config_setting_t *g, const char *name, uint8_t *out, size_t want,
 
 	if (config_setting_lookup_string(g, name, &v) != CONFIG_TRUE ||
 	    vivo_hex_decode(v, out, want, &n) != 0 || n != want) {
-		snprintf(err, errlen, "%s: expected %zu bytes of hex", name, want);
+		snprintf(
+		    err, errlen, "%s: expected %zu bytes of hex", name, want);
 		return -1;
 	}
 	return 0;
@@ -54,13 +55,14 @@ only_keys(config_setting_t *g, const char *const *names, size_t n, char *err,
     size_t errlen)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
-		const char *k = config_setting_name(config_setting_get_elem(g,
-		    (unsigned)i));
+		const char *k = config_setting_name(
+		    config_setting_get_elem(g, (unsigned)i));
 		size_t j;
 		for (j = 0; j < n && strcmp(k, names[j]) != 0; j++)
 			;
 		if (j == n) {
-			snprintf(err, errlen, "unknown setting \"%.32s\"", k ? k : "?");
+			snprintf(err, errlen, "unknown setting \"%.32s\"",
+			    k ? k : "?");
 			return -1;
 		}
 	}
@@ -68,10 +70,11 @@ only_keys(config_setting_t *g, const char *const *names, size_t n, char *err,
 }
 
 static int
-parse_uid(config_setting_t *g, struct vivo_uid_data *u, char *err,
-    size_t errlen)
+parse_uid(
+    config_setting_t *g, struct vivo_uid_data *u, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "kdf", "iterations", "salt", "hash" };
+	static const char *const keys[] = { "kdf", "iterations", "salt",
+		"hash" };
 	const char *kdf;
 	int iter;
 
@@ -99,8 +102,8 @@ parse_uid(config_setting_t *g, struct vivo_uid_data *u, char *err,
 }
 
 static int
-parse_hmac(config_setting_t *g, struct vivo_hmac_data *h, char *err,
-    size_t errlen)
+parse_hmac(
+    config_setting_t *g, struct vivo_hmac_data *h, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "slot", "challenge", "sealed" };
 	int slot;
@@ -118,15 +121,15 @@ parse_hmac(config_setting_t *g, struct vivo_hmac_data *h, char *err,
 	}
 	h->slot = (uint8_t)slot;
 	if (hex_field(g, "challenge", h->challenge, sizeof(h->challenge), err,
-	    errlen) || hex_field(g, "sealed", h->sealed, sizeof(h->sealed), err,
-	    errlen))
+		errlen) ||
+	    hex_field(g, "sealed", h->sealed, sizeof(h->sealed), err, errlen))
 		return -1;
 	return 0;
 }
 
 static int
-parse_u2f(config_setting_t *g, struct vivo_u2f_data *u, char *err,
-    size_t errlen)
+parse_u2f(
+    config_setting_t *g, struct vivo_u2f_data *u, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "appid", "keyhandle", "pubkey",
 		"counter" };
@@ -140,7 +143,8 @@ parse_u2f(config_setting_t *g, struct vivo_u2f_data *u, char *err,
 	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
 		return -1;
 	if (config_setting_lookup_string(g, "appid", &appid) != CONFIG_TRUE ||
-	    appid[0] == '\0' || vivo_strlcpy(u->appid, appid, sizeof(u->appid))) {
+	    appid[0] == '\0' ||
+	    vivo_strlcpy(u->appid, appid, sizeof(u->appid))) {
 		snprintf(err, errlen, "u2f.appid: missing or too long");
 		return -1;
 	}
@@ -157,7 +161,8 @@ parse_u2f(config_setting_t *g, struct vivo_u2f_data *u, char *err,
 		snprintf(err, errlen, "pubkey: expected an uncompressed point");
 		return -1;
 	}
-	if (config_setting_lookup_int64(g, "counter", &counter) != CONFIG_TRUE ||
+	if (config_setting_lookup_int64(g, "counter", &counter) !=
+		CONFIG_TRUE ||
 	    counter < 0 || counter > 0xffffffffLL) {
 		snprintf(err, errlen, "u2f.counter: expected 0..4294967295");
 		return -1;
@@ -167,8 +172,7 @@ parse_u2f(config_setting_t *g, struct vivo_u2f_data *u, char *err,
 }
 
 static int
-parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
-    size_t errlen)
+parse_entry(config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "label", "method", "created", "uid",
 		"hmac", "u2f" };
@@ -183,12 +187,14 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
 		return -1;
 	if (config_setting_lookup_string(g, "label", &label) != CONFIG_TRUE ||
 	    !vivo_label_valid(label)) {
-		snprintf(err, errlen, "label: missing, too long, or not printable "
+		snprintf(err, errlen,
+		    "label: missing, too long, or not printable "
 		    "UTF-8");
 		return -1;
 	}
 	(void)vivo_strlcpy(e->label, label, sizeof(e->label));
-	if (config_setting_lookup_string(g, "created", &created) != CONFIG_TRUE ||
+	if (config_setting_lookup_string(g, "created", &created) !=
+		CONFIG_TRUE ||
 	    !created_valid(created)) {
 		snprintf(err, errlen, "created: expected YYYY-MM-DDTHH:MM:SSZ");
 		return -1;
@@ -204,31 +210,34 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err,
 		static const char *const groups[] = { "uid", "hmac", "u2f" };
 		int want = strcmp(groups[i], method) == 0;
 		if ((config_setting_get_member(g, groups[i]) != NULL) != want) {
-			snprintf(err, errlen, "method \"%s\": %s group %s", method,
-			    groups[i], want ? "missing" : "not allowed");
+			snprintf(err, errlen, "method \"%s\": %s group %s",
+			    method, groups[i],
+			    want ? "missing" : "not allowed");
 			return -1;
 		}
 	}
 	switch (e->method) {
 	case VIVO_M_UID:
-		return parse_uid(config_setting_get_member(g, "uid"), &e->uid, err,
-		    errlen);
+		return parse_uid(
+		    config_setting_get_member(g, "uid"), &e->uid, err, errlen);
 	case VIVO_M_HMAC:
-		return parse_hmac(config_setting_get_member(g, "hmac"), &e->hmac,
-		    err, errlen);
+		return parse_hmac(config_setting_get_member(g, "hmac"),
+		    &e->hmac, err, errlen);
 	case VIVO_M_U2F:
-		return parse_u2f(config_setting_get_member(g, "u2f"), &e->u2f, err,
-		    errlen);
+		return parse_u2f(
+		    config_setting_get_member(g, "u2f"), &e->u2f, err, errlen);
 	default:
-		snprintf(err, errlen, "method \"%s\": not supported by this "
-		    "version", method);
+		snprintf(err, errlen,
+		    "method \"%s\": not supported by this "
+		    "version",
+		    method);
 		return -1;
 	}
 }
 
 int
-vivo_store_parse(const char *text, struct vivo_store *s, char *err,
-    size_t errlen)
+vivo_store_parse(
+    const char *text, struct vivo_store *s, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "version", "implants" };
 	config_t cfg;
@@ -248,8 +257,10 @@ vivo_store_parse(const char *text, struct vivo_store *s, char *err,
 		goto out;
 	}
 	if (version != VIVO_STORE_VERSION) {
-		snprintf(err, errlen, "version %d: not supported (this build reads "
-		    "version %d)", version, VIVO_STORE_VERSION);
+		snprintf(err, errlen,
+		    "version %d: not supported (this build reads "
+		    "version %d)",
+		    version, VIVO_STORE_VERSION);
 		goto out;
 	}
 	list = config_lookup(&cfg, "implants");
@@ -264,13 +275,14 @@ vivo_store_parse(const char *text, struct vivo_store *s, char *err,
 	}
 	for (int i = 0; i < config_setting_length(list); i++) {
 		struct vivo_entry *e = &s->e[s->n];
-		if (parse_entry(config_setting_get_elem(list, (unsigned)i), e, sub,
-		    sizeof(sub)) != 0) {
+		if (parse_entry(config_setting_get_elem(list, (unsigned)i), e,
+			sub, sizeof(sub)) != 0) {
 			snprintf(err, errlen, "implant %d: %s", i + 1, sub);
 			goto out;
 		}
 		if (vivo_store_find(s, e->label) >= 0) {
-			snprintf(err, errlen, "implant %d: duplicate label", i + 1);
+			snprintf(
+			    err, errlen, "implant %d: duplicate label", i + 1);
 			goto out;
 		}
 		s->n++;
@@ -289,7 +301,8 @@ add_hex(config_setting_t *g, const char *name, const uint8_t *v, size_t n)
 	char hex[2 * VIVO_U2F_KH_MAX + 1];
 	config_setting_t *s;
 
-	if (n > VIVO_U2F_KH_MAX || vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
+	if (n > VIVO_U2F_KH_MAX ||
+	    vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
 	    (s = config_setting_add(g, name, CONFIG_TYPE_STRING)) == NULL)
 		return -1;
 	return config_setting_set_string(s, hex) == CONFIG_TRUE ? 0 : -1;
@@ -300,7 +313,8 @@ add_str(config_setting_t *g, const char *name, const char *v)
 {
 	config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_STRING);
 
-	return s != NULL && config_setting_set_string(s, v) == CONFIG_TRUE ? 0 : -1;
+	return s != NULL && config_setting_set_string(s, v) == CONFIG_TRUE ? 0
+									   : -1;
 }
 
 static int
@@ -309,35 +323,44 @@ format_entry(config_setting_t *list, const struct vivo_entry *e)
 	config_setting_t *g, *u, *s;
 
 	if ((g = config_setting_add(list, NULL, CONFIG_TYPE_GROUP)) == NULL ||
-	    add_str(g, "label", e->label) || add_str(g, "method",
-	    vivo_method_name(e->method)) || add_str(g, "created", e->created))
+	    add_str(g, "label", e->label) ||
+	    add_str(g, "method", vivo_method_name(e->method)) ||
+	    add_str(g, "created", e->created))
 		return -1;
 	if (e->method == VIVO_M_UID) {
-		if ((u = config_setting_add(g, "uid", CONFIG_TYPE_GROUP)) == NULL ||
+		if ((u = config_setting_add(g, "uid", CONFIG_TYPE_GROUP)) ==
+			NULL ||
 		    add_str(u, "kdf", "pbkdf2-sha256") ||
-		    (s = config_setting_add(u, "iterations", CONFIG_TYPE_INT)) == NULL ||
-		    config_setting_set_int(s, (int)e->uid.iterations) != CONFIG_TRUE ||
+		    (s = config_setting_add(
+			 u, "iterations", CONFIG_TYPE_INT)) == NULL ||
+		    config_setting_set_int(s, (int)e->uid.iterations) !=
+			CONFIG_TRUE ||
 		    add_hex(u, "salt", e->uid.salt, sizeof(e->uid.salt)) ||
 		    add_hex(u, "hash", e->uid.hash, sizeof(e->uid.hash)))
 			return -1;
 		return 0;
 	}
 	if (e->method == VIVO_M_HMAC) {
-		if ((u = config_setting_add(g, "hmac", CONFIG_TYPE_GROUP)) == NULL ||
-		    (s = config_setting_add(u, "slot", CONFIG_TYPE_INT)) == NULL ||
+		if ((u = config_setting_add(g, "hmac", CONFIG_TYPE_GROUP)) ==
+			NULL ||
+		    (s = config_setting_add(u, "slot", CONFIG_TYPE_INT)) ==
+			NULL ||
 		    config_setting_set_int(s, e->hmac.slot) != CONFIG_TRUE ||
 		    add_hex(u, "challenge", e->hmac.challenge,
-		    sizeof(e->hmac.challenge)) ||
-		    add_hex(u, "sealed", e->hmac.sealed, sizeof(e->hmac.sealed)))
+			sizeof(e->hmac.challenge)) ||
+		    add_hex(
+			u, "sealed", e->hmac.sealed, sizeof(e->hmac.sealed)))
 			return -1;
 		return 0;
 	}
 	if (e->method == VIVO_M_U2F) {
-		if ((u = config_setting_add(g, "u2f", CONFIG_TYPE_GROUP)) == NULL ||
+		if ((u = config_setting_add(g, "u2f", CONFIG_TYPE_GROUP)) ==
+			NULL ||
 		    add_str(u, "appid", e->u2f.appid) ||
 		    add_hex(u, "keyhandle", e->u2f.kh, e->u2f.khlen) ||
 		    add_hex(u, "pubkey", e->u2f.pub, sizeof(e->u2f.pub)) ||
-		    (s = config_setting_add(u, "counter", CONFIG_TYPE_INT64)) == NULL ||
+		    (s = config_setting_add(u, "counter", CONFIG_TYPE_INT64)) ==
+			NULL ||
 		    config_setting_set_int64(s, e->u2f.counter) != CONFIG_TRUE)
 			return -1;
 		return 0;
@@ -357,9 +380,10 @@ vivo_store_format(const struct vivo_store *s, char **text, size_t *len)
 
 	*text = NULL;
 	config_init(&cfg);
-	v = config_setting_add(config_root_setting(&cfg), "version", CONFIG_TYPE_INT);
-	list = config_setting_add(config_root_setting(&cfg), "implants",
-	    CONFIG_TYPE_LIST);
+	v = config_setting_add(
+	    config_root_setting(&cfg), "version", CONFIG_TYPE_INT);
+	list = config_setting_add(
+	    config_root_setting(&cfg), "implants", CONFIG_TYPE_LIST);
 	if (v == NULL || list == NULL ||
 	    config_setting_set_int(v, VIVO_STORE_VERSION) != CONFIG_TRUE)
 		goto out;
@@ -369,7 +393,8 @@ vivo_store_format(const struct vivo_store *s, char **text, size_t *len)
 	if ((f = open_memstream(&buf, &blen)) == NULL)
 		goto out;
 	fputs("# pam_vivo enrollments, written by vivo-enroll.\n"
-	      "# Format: docs/enrollment-format.md. Edit with vivo-enroll.\n", f);
+	      "# Format: docs/enrollment-format.md. Edit with vivo-enroll.\n",
+	    f);
 	config_write(&cfg, f);
 	if (fclose(f) != 0) {
 		f = NULL;
@@ -413,29 +438,33 @@ vivo_store_remove(struct vivo_store *s, const char *label)
 
 	if (i < 0)
 		return -1;
-	memmove(&s->e[i], &s->e[i + 1], (s->n - (size_t)i - 1) * sizeof(s->e[0]));
+	memmove(
+	    &s->e[i], &s->e[i + 1], (s->n - (size_t)i - 1) * sizeof(s->e[0]));
 	s->n--;
 	explicit_bzero(&s->e[s->n], sizeof(s->e[0]));
 	return 0;
 }
 
 int
-vivo_store_system_path(const struct vivo_config *c, const char *user,
-    char *out, size_t outsz)
+vivo_store_system_path(
+    const struct vivo_config *c, const char *user, char *out, size_t outsz)
 {
 	if (!vivo_user_valid(user))
 		return -1;
-	return snprintf(out, outsz, "%s/%s", c->store, user) < (int)outsz ? 0 : -1;
+	return snprintf(out, outsz, "%s/%s", c->store, user) < (int)outsz ? 0
+									  : -1;
 }
 
 int
-vivo_store_public_path(const struct vivo_config *c, const char *user,
-    char *out, size_t outsz)
+vivo_store_public_path(
+    const struct vivo_config *c, const char *user, char *out, size_t outsz)
 {
 	if (!vivo_user_valid(user))
 		return -1;
 	return snprintf(out, outsz, "%s/%s/%s", c->store, VIVO_STORE_PUBLIC_DIR,
-	    user) < (int)outsz ? 0 : -1;
+		   user) < (int)outsz
+	    ? 0
+	    : -1;
 }
 
 int
@@ -450,12 +479,14 @@ vivo_store_user_path(const char *home, char *out, size_t outsz)
 	if (home == NULL || home[0] != '/')
 		return -1;
 	return snprintf(out, outsz, "%s/%s", home, VIVO_USER_STORE_REL) <
-	    (int)outsz ? 0 : -1;
+		(int)outsz
+	    ? 0
+	    : -1;
 }
 
 int
-vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
-    char *err, size_t errlen)
+vivo_store_load(const char *path, uid_t owner, struct vivo_store *s, char *err,
+    size_t errlen)
 {
 	const char *why;
 	char *text = NULL, sub[256];
@@ -532,8 +563,8 @@ vivo_store_drop_duplicates(struct vivo_store *sys, const struct vivo_store *pub)
 }
 
 int
-vivo_store_migrate(const struct vivo_config *c, const char *user, char *err,
-    size_t errlen)
+vivo_store_migrate(
+    const struct vivo_config *c, const char *user, char *err, size_t errlen)
 {
 	struct vivo_store *sys = NULL, *pub = NULL;
 	char sys_path[VIVO_PATH_MAX], pub_path[VIVO_PATH_MAX], sub[512];
@@ -582,9 +613,12 @@ vivo_store_migrate(const struct vivo_config *c, const char *user, char *err,
 			continue;
 		if (vivo_store_find(pub, e->label) >= 0 ||
 		    vivo_store_add(pub, e) != 0) {
-			snprintf(err, errlen, "cannot move implant \"%s\" to %s: "
-			    "the label is taken or the file is full; it stays in "
-			    "%s", e->label, pub_path, sys_path);
+			snprintf(err, errlen,
+			    "cannot move implant \"%s\" to %s: "
+			    "the label is taken or the file is full; it stays "
+			    "in "
+			    "%s",
+			    e->label, pub_path, sys_path);
 			continue; /* it stays where it is, protected */
 		}
 		moved = 1;
@@ -620,9 +654,8 @@ out:
 }
 
 int
-vivo_store_update(const char *path, uid_t owner, mode_t mode,
-    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
-    size_t reasonsz)
+vivo_store_update(const char *path, uid_t owner, mode_t mode, const char *label,
+    vivo_entry_update_fn fn, void *arg, char *reason, size_t reasonsz)
 {
 	struct vivo_store *s = NULL;
 	char err[512];
@@ -631,7 +664,8 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto out;
 	if ((lock = vivo_file_lock_dir(path)) < 0) {
-		snprintf(reason, reasonsz, "cannot lock the directory of %s: %s", path,
+		snprintf(reason, reasonsz,
+		    "cannot lock the directory of %s: %s", path,
 		    strerror(errno));
 		goto out;
 	}
@@ -641,7 +675,8 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 	}
 	if ((idx = vivo_store_find(s, label)) < 0) {
 		result = VIVO_R_AUTH_FAILED;
-		snprintf(reason, reasonsz, "implant \"%s\" was removed meanwhile", label);
+		snprintf(reason, reasonsz,
+		    "implant \"%s\" was removed meanwhile", label);
 		goto out;
 	}
 	if ((result = fn(&s->e[idx], arg, reason, reasonsz)) != VIVO_R_OK)
@@ -649,10 +684,13 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode,
 	result = VIVO_R_INTERNAL;
 	vivo_file_clean_stale(path);
 	if ((r = vivo_store_save(path, s, mode)) != 0) {
-		snprintf(reason, reasonsz, "cannot store the new state in %s: %s; "
-		    "refusing (%s)", path, strerror(errno),
-		    r == VIVO_ERR_FILE_NOTSYNCED ? "the directory could not be synced" :
-		    "the old state is intact");
+		snprintf(reason, reasonsz,
+		    "cannot store the new state in %s: %s; "
+		    "refusing (%s)",
+		    path, strerror(errno),
+		    r == VIVO_ERR_FILE_NOTSYNCED
+			? "the directory could not be synced"
+			: "the old state is intact");
 		goto out;
 	}
 	result = VIVO_R_OK;
@@ -695,42 +733,48 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 	int r;
 
 	memset(en, 0, sizeof(*en));
-	if (vivo_store_system_path(c, user, en->path[VIVO_ST_SYSTEM],
-	    sizeof(en->path[0])) != 0 || vivo_store_public_path(c, user,
-	    en->path[VIVO_ST_PUBLIC], sizeof(en->path[0])) != 0) {
+	if (vivo_store_system_path(
+		c, user, en->path[VIVO_ST_SYSTEM], sizeof(en->path[0])) != 0 ||
+	    vivo_store_public_path(
+		c, user, en->path[VIVO_ST_PUBLIC], sizeof(en->path[0])) != 0) {
 		snprintf(reason, reasonsz, "cannot build the store path");
 		return VIVO_R_INTERNAL;
 	}
-	if (me == 0 && (r = vivo_store_migrate(c, user, reason, reasonsz)) != 0) {
+	if (me == 0 &&
+	    (r = vivo_store_migrate(c, user, reason, reasonsz)) != 0) {
 		if (r < 0)
-			vivo_warn("cannot protect the enrollments of %s: %s", user,
-			    reason);
+			vivo_warn("cannot protect the enrollments of %s: %s",
+			    user, reason);
 		else
-			vivo_info("enrollments of %s moved to the protected layout "
-			    "(%s 0600, public entries in %s)", user,
-			    en->path[VIVO_ST_SYSTEM], en->path[VIVO_ST_PUBLIC]);
+			vivo_info(
+			    "enrollments of %s moved to the protected layout "
+			    "(%s 0600, public entries in %s)",
+			    user, en->path[VIVO_ST_SYSTEM],
+			    en->path[VIVO_ST_PUBLIC]);
 		reason[0] = '\0';
 	}
-	r = vivo_store_load(en->path[VIVO_ST_SYSTEM], me, &en->st[VIVO_ST_SYSTEM],
-	    reason, reasonsz);
+	r = vivo_store_load(en->path[VIVO_ST_SYSTEM], me,
+	    &en->st[VIVO_ST_SYSTEM], reason, reasonsz);
 	if (r == VIVO_ERR_FILE_ACCES && me != 0) {
 		en->protected_unreadable = 1; /* root's alone, by design */
 		reason[0] = '\0';
 	} else if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
 	if (me != 0 && keep_public(&en->st[VIVO_ST_SYSTEM]))
-		vivo_notice("%s is readable by others and holds secret "
+		vivo_notice(
+		    "%s is readable by others and holds secret "
 		    "entries: not used; root's next use of it (or vivo-enroll "
-		    "migrate) protects it", en->path[VIVO_ST_SYSTEM]);
-	r = vivo_store_load(en->path[VIVO_ST_PUBLIC], me, &en->st[VIVO_ST_PUBLIC],
-	    reason, reasonsz);
+		    "migrate) protects it",
+		    en->path[VIVO_ST_SYSTEM]);
+	r = vivo_store_load(en->path[VIVO_ST_PUBLIC], me,
+	    &en->st[VIVO_ST_PUBLIC], reason, reasonsz);
 	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
 	if (keep_public(&en->st[VIVO_ST_PUBLIC]))
 		vivo_warn("%s holds entries that are not public: ignored",
 		    en->path[VIVO_ST_PUBLIC]);
-	vivo_store_drop_duplicates(&en->st[VIVO_ST_SYSTEM],
-	    &en->st[VIVO_ST_PUBLIC]);
+	vivo_store_drop_duplicates(
+	    &en->st[VIVO_ST_SYSTEM], &en->st[VIVO_ST_PUBLIC]);
 	if (!c->user_store)
 		return VIVO_R_OK;
 	if (vivo_getpw(user, &pw, pwbuf, sizeof(pwbuf)) != 0)
@@ -738,19 +782,21 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 	if (mode == VIVO_EN_REQUEST && me != pw.pw_uid) {
 		/* whatever runs as the user can write that file: it must not
 		 * open doors that run as root (sudo, su, login) */
-		vivo_dbg("user store of %s ignored: this request runs as uid %u, "
-		    "not as %s", user, (unsigned)me, user);
+		vivo_dbg(
+		    "user store of %s ignored: this request runs as uid %u, "
+		    "not as %s",
+		    user, (unsigned)me, user);
 		explicit_bzero(pwbuf, sizeof(pwbuf));
 		return VIVO_R_OK;
 	}
-	if (vivo_store_user_path(pw.pw_dir, en->path[VIVO_ST_USER],
-	    sizeof(en->path[0])) != 0) {
+	if (vivo_store_user_path(
+		pw.pw_dir, en->path[VIVO_ST_USER], sizeof(en->path[0])) != 0) {
 		snprintf(reason, reasonsz, "cannot build the user store path");
 		return VIVO_R_INTERNAL;
 	}
 	if (vivo_priv_drop(&priv, &pw) != 0) {
-		snprintf(reason, reasonsz, "cannot switch to %s to read %s", user,
-		    en->path[VIVO_ST_USER]);
+		snprintf(reason, reasonsz, "cannot switch to %s to read %s",
+		    user, en->path[VIVO_ST_USER]);
 		return VIVO_R_INTERNAL;
 	}
 	r = vivo_store_load(en->path[VIVO_ST_USER], pw.pw_uid,

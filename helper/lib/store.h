@@ -33,9 +33,9 @@ struct vivo_uid_data {
 
 struct vivo_entry {
 	char label[VIVO_LABEL_MAX + 1];
-	unsigned method;  /* one enum vivo_method bit */
-	char created[32]; /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
-	struct vivo_uid_data uid;   /* method uid */
+	unsigned method;          /* one enum vivo_method bit */
+	char created[32];         /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
+	struct vivo_uid_data uid; /* method uid */
 	struct vivo_hmac_data hmac; /* method hmac */
 	struct vivo_u2f_data u2f;   /* method u2f */
 };
@@ -47,8 +47,8 @@ struct vivo_store {
 
 /* Parse an enrollment file's text: version must be VIVO_STORE_VERSION,
  * every entry complete and valid, labels unique. 0 / -1 with err. */
-int vivo_store_parse(const char *text, struct vivo_store *s, char *err,
-    size_t errlen);
+int vivo_store_parse(
+    const char *text, struct vivo_store *s, char *err, size_t errlen);
 
 /* Serialise; *text is malloc'd (caller frees). 0 / -1. */
 int vivo_store_format(const struct vivo_store *s, char **text, size_t *len);
@@ -75,10 +75,10 @@ int vivo_store_remove(struct vivo_store *s, const char *label);
  * 0 / -1.
  */
 #define VIVO_STORE_PUBLIC_DIR ".public"
-int vivo_store_system_path(const struct vivo_config *c, const char *user,
-    char *out, size_t outsz);
-int vivo_store_public_path(const struct vivo_config *c, const char *user,
-    char *out, size_t outsz);
+int vivo_store_system_path(
+    const struct vivo_config *c, const char *user, char *out, size_t outsz);
+int vivo_store_public_path(
+    const struct vivo_config *c, const char *user, char *out, size_t outsz);
 int vivo_store_user_path(const char *home, char *out, size_t outsz);
 
 /* 1 if entries of method m hold only public data (may be world-readable). */
@@ -86,8 +86,8 @@ int vivo_method_is_public(unsigned m);
 
 /* Remove from `sys` the public entries that `pub` holds too (what a
  * migration interrupted between its two writes leaves). */
-void vivo_store_drop_duplicates(struct vivo_store *sys,
-    const struct vivo_store *pub);
+void vivo_store_drop_duplicates(
+    struct vivo_store *sys, const struct vivo_store *pub);
 
 /*
  * Bring <store>/<user> of the layout before 0.2 (one file, 0644) to the
@@ -97,8 +97,8 @@ void vivo_store_drop_duplicates(struct vivo_store *sys,
  * files at worst. 0 nothing to do, 1 migrated, -1 with err (the files are
  * as they were, or public entries are in both).
  */
-int vivo_store_migrate(const struct vivo_config *c, const char *user,
-    char *err, size_t errlen);
+int vivo_store_migrate(
+    const struct vivo_config *c, const char *user, char *err, size_t errlen);
 
 /*
  * Read and parse the store at `path` (owner: root or `owner`). Returns 0,
@@ -120,11 +120,11 @@ int vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode);
  * leave the file alone), then replace the file (temp, fsync, rename, fsync
  * dir) with `mode`. VIVO_R_OK (proto.h) only when the new version is durable.
  */
-typedef int (*vivo_entry_update_fn)(struct vivo_entry *e, void *arg,
-    char *reason, size_t reasonsz);
-int vivo_store_update(const char *path, uid_t owner, mode_t mode,
-    const char *label, vivo_entry_update_fn fn, void *arg, char *reason,
-    size_t reasonsz);
+typedef int (*vivo_entry_update_fn)(
+    struct vivo_entry *e, void *arg, char *reason, size_t reasonsz);
+int
+vivo_store_update(const char *path, uid_t owner, mode_t mode, const char *label,
+    vivo_entry_update_fn fn, void *arg, char *reason, size_t reasonsz);
 
 /* The stores of one user, as loaded (store.h says what lives where). */
 enum vivo_store_kind {
@@ -141,9 +141,10 @@ struct vivo_enrollments {
 };
 
 /* vivo_enrollments_load: what the caller is doing. */
-#define VIVO_EN_REQUEST 0 /* an authentication: the user store counts only
-                             when it runs as that user */
-#define VIVO_EN_LIST 1    /* listing: show the user store too */
+/* an authentication: the user store counts only when it runs as that user */
+#define VIVO_EN_REQUEST 0
+/* listing: show the user store too */
+#define VIVO_EN_LIST 1
 
 /*
  * Load the user's enrollments: the system store (migrating a file of the

@@ -13,14 +13,15 @@
 static int
 alone(struct vivo_tap *tp, vivo_tapreg_t *reg, int64_t tap_ms)
 {
-	int st = vivo_tapreg_check(reg, tp->reader, tap_ms, tp->why,
-	    sizeof(tp->why));
+	int st = vivo_tapreg_check(
+	    reg, tp->reader, tap_ms, tp->why, sizeof(tp->why));
 
 	if (st == VIVO_TAPREG_FREE)
 		return VIVO_OK;
 	if (st == VIVO_TAPREG_CONTESTED)
 		return VIVO_ERR_TAP_CONTESTED;
-	snprintf(tp->why, sizeof(tp->why), "cannot tell whether another "
+	snprintf(tp->why, sizeof(tp->why),
+	    "cannot tell whether another "
 	    "request waits for this tap");
 	return VIVO_ERR_TAP_REGISTRY;
 }
@@ -37,7 +38,7 @@ vivo_tap_run(struct vivo_tap *tp, vivo_chip_fn fn, void *arg)
 	/* registered before the first look at the readers: a chip there now
 	 * is stale for us, and any other request sees us from here on */
 	if (vivo_tapreg_join(&reg, tp->regdir, tp->who, tp->cfg, tp->why,
-	    sizeof(tp->why)) != 0)
+		sizeof(tp->why)) != 0)
 		return VIVO_ERR_TAP_REGISTRY;
 	if ((r = tp->io->open(&h, tp->cfg)) != VIVO_OK)
 		goto out;
@@ -55,16 +56,21 @@ vivo_tap_run(struct vivo_tap *tp, vivo_chip_fn fn, void *arg)
 		tap_ms = vivo_tapreg_now();
 		if ((r = alone(tp, reg, tap_ms)) != VIVO_OK)
 			goto out;
-		if (tp->io->connect(h, tp->reader, &t, atr, &atrlen) != VIVO_OK) {
-			vivo_dbg("%s: could not connect to the chip; waiting for "
-			    "another tap", __func__);
+		if (tp->io->connect(h, tp->reader, &t, atr, &atrlen) !=
+		    VIVO_OK) {
+			vivo_dbg(
+			    "%s: could not connect to the chip; waiting for "
+			    "another tap",
+			    __func__);
 			continue;
 		}
 		r = fn(&t, atr, atrlen, arg);
 		tp->io->disconnect(h);
 		if (r == VIVO_ERR_CARD_COMM) {
-			vivo_dbg("%s: chip lost during the exchange; waiting for "
-			    "another tap", __func__);
+			vivo_dbg(
+			    "%s: chip lost during the exchange; waiting for "
+			    "another tap",
+			    __func__);
 			continue;
 		}
 		/* once more: a request that saw the same tap after us may have

@@ -15,14 +15,14 @@ struct vivo_tap {
 	/* in */
 	const struct vivo_reader_io *io; /* &vivo_pcsc_io, or a fake */
 	const struct vivo_config *cfg;
-	const struct vivo_waiter *who;   /* for the registry */
-	const char *regdir;              /* VIVO_TAPREG_DIR, or a test's */
-	unsigned timeout;                /* seconds to wait for a tap */
-	vivo_ready_fn ready;             /* once, when the readers were seen */
+	const struct vivo_waiter *who; /* for the registry */
+	const char *regdir;            /* VIVO_TAPREG_DIR, or a test's */
+	unsigned timeout;              /* seconds to wait for a tap */
+	vivo_ready_fn ready;           /* once, when the readers were seen */
 	void *ready_arg;
 	/* out */
-	char reader[128];  /* where the chip was */
-	char why[1024];    /* VIVO_ERR_TAP_*: the other request, or why */
+	char reader[128]; /* where the chip was */
+	char why[1024];   /* VIVO_ERR_TAP_*: the other request, or why */
 };
 
 /*
@@ -31,8 +31,8 @@ struct vivo_tap {
  * else: done, with that error. `fn` must not exit: the loop releases the
  * reader and the registry entry on every path.
  */
-typedef int (*vivo_chip_fn)(const struct vivo_transport *t,
-    const uint8_t *atr, size_t atrlen, void *arg);
+typedef int (*vivo_chip_fn)(const struct vivo_transport *t, const uint8_t *atr,
+    size_t atrlen, void *arg);
 
 /*
  * Register, open the readers, and run `fn` on the first fresh tap that is

@@ -25,17 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_LEN (2 + 32)  /* "w." + 32 hex */
+#define NAME_LEN (2 + 32) /* "w." + 32 hex */
 #define CONTENT_MAX 2048
 #define TMP_MAX_AGE_S 10 /* a t. file this old was left by a dead writer */
 
 struct vivo_tapreg {
-	int dfd;            /* the directory */
-	int fd;             /* our entry, locked */
-	dev_t dev;          /* to know our own entry when scanning */
+	int dfd;   /* the directory */
+	int fd;    /* our entry, locked */
+	dev_t dev; /* to know our own entry when scanning */
 	ino_t ino;
 	char name[NAME_LEN + 1];
-	char me[512];       /* our description, for the contest marker */
+	char me[512]; /* our description, for the contest marker */
 };
 
 int64_t
@@ -55,8 +55,9 @@ clean(char *dst, size_t n, const char *src)
 	size_t i;
 
 	for (i = 0; i + 1 < n && src != NULL && src[i] != '\0'; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ? '?' :
-		    src[i];
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f)
+		    ? '?'
+		    : src[i];
 	if (n > 0)
 		dst[i] = '\0';
 }
@@ -80,7 +81,7 @@ is_ours(const char *name, char prefix)
 		return 0;
 	for (size_t i = 2; i < NAME_LEN; i++)
 		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
+			(name[i] >= 'a' && name[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -99,7 +100,8 @@ open_dir(const char *dir, char *err, size_t errsz)
 			    strerror(errno));
 			return -1;
 		}
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		dfd =
+		    open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd >= 0 && fstat(dfd, &st) == 0 && st.st_uid == 0 &&
 		    (st.st_mode & 07777) != 01777 && fchmod(dfd, 01777) != 0) {
 			close(dfd);
@@ -107,9 +109,12 @@ open_dir(const char *dir, char *err, size_t errsz)
 		}
 	}
 	if (dfd < 0) {
-		snprintf(err, errsz, "cannot open %s: %s%s", dir, strerror(errno),
-		    errno == ENOENT ? " (made at boot by the package's tmpfiles.d "
-		    "entry, or by the first request that runs as root)" : "");
+		snprintf(err, errsz, "cannot open %s: %s%s", dir,
+		    strerror(errno),
+		    errno == ENOENT
+			? " (made at boot by the package's tmpfiles.d "
+			  "entry, or by the first request that runs as root)"
+			: "");
 		return -1;
 	}
 	/* root's (or, as for every file we read, the caller's own: a user
@@ -118,8 +123,10 @@ open_dir(const char *dir, char *err, size_t errsz)
 	if (fstat(dfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 07777) != 01777) {
-		snprintf(err, errsz, "%s is not root's with mode 1777: refusing "
-		    "to trust it", dir);
+		snprintf(err, errsz,
+		    "%s is not root's with mode 1777: refusing "
+		    "to trust it",
+		    dir);
 		close(dfd);
 		return -1;
 	}
@@ -134,8 +141,8 @@ live(int dfd, const char *name, struct stat *st, char *buf, size_t bufsz)
 	int fd, r;
 	ssize_t n;
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-	    O_NOCTTY);
+	fd = openat(dfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
@@ -166,7 +173,8 @@ field(const char *text, const char *key, char *out, size_t outsz)
 	for (const char *p = text; p != NULL && *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+		if (len > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == '=') {
 			char tmp[CONTENT_MAX];
 			size_t vlen = len - klen - 1;
 			if (vlen >= sizeof(tmp))
@@ -194,7 +202,8 @@ watches(const char *text, const char *reader)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len > 7 && strncmp(p, "reader=", 7) == 0) {
 			char f[256];
-			size_t flen = len - 7 < sizeof(f) - 1 ? len - 7 : sizeof(f) - 1;
+			size_t flen =
+			    len - 7 < sizeof(f) - 1 ? len - 7 : sizeof(f) - 1;
 			memcpy(f, p + 7, flen);
 			f[flen] = '\0';
 			any = 1;
@@ -217,8 +226,10 @@ describe(const char *text, const struct stat *st, char *out, size_t outsz)
 	(void)field(text, "ruser", ruser, sizeof(ruser));
 	(void)field(text, "pid", pid, sizeof(pid));
 	/* the file's owner is the kernel's word, the rest the writer's */
-	snprintf(out, outsz, "\"%s\" for %s on %s, started by %s (process %s, "
-	    "uid %u)", service[0] ? service : "?", user[0] ? user : "?",
+	snprintf(out, outsz,
+	    "\"%s\" for %s on %s, started by %s (process %s, "
+	    "uid %u)",
+	    service[0] ? service : "?", user[0] ? user : "?",
 	    tty[0] ? tty : "no terminal", ruser[0] ? ruser : "?",
 	    pid[0] ? pid : "?", (unsigned)st->st_uid);
 }
@@ -282,33 +293,37 @@ vivo_tapreg_join(vivo_tapreg_t **out, const char *dir,
 	clean(v[1], sizeof(v[1]), me->user);
 	clean(v[2], sizeof(v[2]), me->tty);
 	clean(v[3], sizeof(v[3]), me->ruser);
-	off = (size_t)snprintf(text, sizeof(text), "v=1\nservice=%s\nuser=%s\n"
-	    "tty=%s\nruser=%s\nuid=%u\npid=%ld\n", v[0], v[1], v[2], v[3],
-	    (unsigned)getuid(), (long)getpid());
+	off = (size_t)snprintf(text, sizeof(text),
+	    "v=1\nservice=%s\nuser=%s\n"
+	    "tty=%s\nruser=%s\nuid=%u\npid=%ld\n",
+	    v[0], v[1], v[2], v[3], (unsigned)getuid(), (long)getpid());
 	for (size_t i = 0; i < c->nreaders && off < sizeof(text); i++) {
 		char f[128];
 		clean(f, sizeof(f), c->readers[i]);
-		off += (size_t)snprintf(text + off, sizeof(text) - off,
-		    "reader=%s\n", f);
+		off += (size_t)snprintf(
+		    text + off, sizeof(text) - off, "reader=%s\n", f);
 	}
 	if (off >= sizeof(text)) {
 		snprintf(err, errsz, "request description too long");
 		goto out;
 	}
-	snprintf(r->me, sizeof(r->me), "\"%s\" for %s on %s, started by %s "
-	    "(process %ld, uid %u)", v[0], v[1][0] ? v[1] : "?",
-	    v[2][0] ? v[2] : "no terminal", v[3][0] ? v[3] : "?",
-	    (long)getpid(), (unsigned)geteuid());
+	snprintf(r->me, sizeof(r->me),
+	    "\"%s\" for %s on %s, started by %s "
+	    "(process %ld, uid %u)",
+	    v[0], v[1][0] ? v[1] : "?", v[2][0] ? v[2] : "no terminal",
+	    v[3][0] ? v[3] : "?", (long)getpid(), (unsigned)geteuid());
 	/* written and locked under a t. name, then linked as w.: a w. entry
 	 * is locked from the moment anyone can see it */
 	for (int tries = 0; tries < 4 && r->fd < 0; tries++) {
-		if (random_name('t', tmp) != 0 || random_name('w', r->name) != 0)
+		if (random_name('t', tmp) != 0 ||
+		    random_name('w', r->name) != 0)
 			break;
-		r->fd = openat(r->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		r->fd = openat(r->dfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (r->fd < 0)
 			continue;
-		if (fchmod(r->fd, 0644) != 0 || flock(r->fd, LOCK_EX | LOCK_NB) != 0 ||
+		if (fchmod(r->fd, 0644) != 0 ||
+		    flock(r->fd, LOCK_EX | LOCK_NB) != 0 ||
 		    write(r->fd, text, off) != (ssize_t)off ||
 		    linkat(r->dfd, tmp, r->dfd, r->name, 0) != 0) {
 			close(r->fd);
@@ -317,8 +332,8 @@ vivo_tapreg_join(vivo_tapreg_t **out, const char *dir,
 		(void)unlinkat(r->dfd, tmp, 0);
 	}
 	if (r->fd < 0 || fstat(r->fd, &st) != 0) {
-		snprintf(err, errsz, "cannot register the request in %s: %s", dir,
-		    strerror(errno));
+		snprintf(err, errsz, "cannot register the request in %s: %s",
+		    dir, strerror(errno));
 		goto out;
 	}
 	r->dev = st.st_dev;
@@ -340,19 +355,20 @@ mark(vivo_tapreg_t *r, const char *reader, int64_t tap_ms, const char *other)
 	int fd, n;
 
 	clean(rd, sizeof(rd), reader);
-	n = snprintf(text, sizeof(text), "reader=%s\ntime=%lld\nwho=%s and %s\n",
-	    rd, (long long)tap_ms, r->me, other);
+	n = snprintf(text, sizeof(text),
+	    "reader=%s\ntime=%lld\nwho=%s and %s\n", rd, (long long)tap_ms,
+	    r->me, other);
 	if (n < 0 || (size_t)n >= sizeof(text) || random_name('t', tmp) != 0 ||
 	    random_name('c', name) != 0)
 		return;
-	fd = openat(r->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
+	fd = openat(r->dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
 	if (fchmod(fd, 0644) == 0 && write(fd, text, (size_t)n) == n)
 		if (linkat(r->dfd, tmp, r->dfd, name, 0) != 0)
-			vivo_dbg("%s: cannot leave a contest marker: %s", __func__,
-			    strerror(errno));
+			vivo_dbg("%s: cannot leave a contest marker: %s",
+			    __func__, strerror(errno));
 	close(fd);
 	(void)unlinkat(r->dfd, tmp, 0);
 }
@@ -380,14 +396,18 @@ vivo_tapreg_check(vivo_tapreg_t *r, const char *reader, int64_t tap_ms,
 		while ((de = readdir(d)) != NULL) {
 			struct stat st;
 			if (++seen > VIVO_TAPREG_SCAN_MAX) {
-				snprintf(other, othersz, "more than %d entries in the "
-				    "request registry (abuse?)", VIVO_TAPREG_SCAN_MAX);
+				snprintf(other, othersz,
+				    "more than %d entries in the "
+				    "request registry (abuse?)",
+				    VIVO_TAPREG_SCAN_MAX);
 				status = VIVO_TAPREG_CONTESTED;
 				break;
 			}
 			if (pass == 0 && is_ours(de->d_name, 'w')) {
-				if (live(r->dfd, de->d_name, &st, text, sizeof(text)) != 1 ||
-				    (st.st_dev == r->dev && st.st_ino == r->ino) ||
+				if (live(r->dfd, de->d_name, &st, text,
+					sizeof(text)) != 1 ||
+				    (st.st_dev == r->dev &&
+					st.st_ino == r->ino) ||
 				    !watches(text, reader))
 					continue;
 				describe(text, &st, other, othersz);
@@ -398,8 +418,9 @@ vivo_tapreg_check(vivo_tapreg_t *r, const char *reader, int64_t tap_ms,
 			if (pass == 1 && is_ours(de->d_name, 'c')) {
 				char rd[256], tm[32], rdc[256];
 				long long t;
-				int fd = openat(r->dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-				    O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+				int fd = openat(r->dfd, de->d_name,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					O_CLOEXEC | O_NOCTTY);
 				ssize_t n;
 				if (fd < 0)
 					continue;
@@ -407,7 +428,8 @@ vivo_tapreg_check(vivo_tapreg_t *r, const char *reader, int64_t tap_ms,
 				close(fd);
 				text[n > 0 ? n : 0] = '\0';
 				clean(rdc, sizeof(rdc), reader);
-				if (field(text, "reader", rd, sizeof(rd)) != 0 ||
+				if (field(text, "reader", rd, sizeof(rd)) !=
+					0 ||
 				    strcmp(rd, rdc) != 0 ||
 				    field(text, "time", tm, sizeof(tm)) != 0)
 					continue;

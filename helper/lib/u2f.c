@@ -26,7 +26,10 @@ vivo_u2f_app_param(const char *appid, uint8_t out[VIVO_U2F_PARAM_LEN])
 	unsigned int n = 0;
 
 	return EVP_Digest(appid, strlen(appid), out, &n, EVP_sha256(), NULL) ==
-	    1 && n == VIVO_U2F_PARAM_LEN ? 0 : -1;
+		    1 &&
+		n == VIVO_U2F_PARAM_LEN
+	    ? 0
+	    : -1;
 }
 
 int
@@ -41,7 +44,8 @@ vivo_u2f_select(const struct vivo_transport *t)
 
 	/* short APDU, no Le: some applets refuse anything else */
 	memcpy(cmd + 5, u2f_aid, sizeof(u2f_aid));
-	if ((r = vivo_apdu(t, cmd, sizeof(cmd), data, sizeof(data), &dlen, &sw)))
+	if ((r = vivo_apdu(
+		 t, cmd, sizeof(cmd), data, sizeof(data), &dlen, &sw)))
 		return r;
 	if (sw != 0x9000) {
 		vivo_dbg("%s: no FIDO applet (SW %04x)", __func__, sw);
@@ -64,10 +68,10 @@ p256_key(const uint8_t pub[VIVO_U2F_PUB_LEN])
 
 	if (pub[0] != 0x04)
 		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-	    (char *)"prime256v1", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-	    (void *)pub, VIVO_U2F_PUB_LEN);
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, VIVO_U2F_PUB_LEN);
 	params[2] = OSSL_PARAM_construct_end();
 	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -114,8 +118,9 @@ verify_sig(EVP_PKEY *pk, const uint8_t *msg, size_t mlen, const uint8_t *sig,
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok = -1;
 
-	if (md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-	    pk) == 1 && EVP_DigestVerify(md, sig, slen, msg, mlen) == 1)
+	if (md != NULL &&
+	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+	    EVP_DigestVerify(md, sig, slen, msg, mlen) == 1)
 		ok = 0;
 	EVP_MD_CTX_free(md);
 	return ok;
@@ -168,8 +173,8 @@ vivo_u2f_register_parse(const uint8_t *resp, size_t len,
 		vivo_dbg("%s: attestation signature does not verify", __func__);
 		goto out;
 	}
-	X509_NAME_oneline(X509_get_subject_name(cert), reg->subject,
-	    sizeof(reg->subject));
+	X509_NAME_oneline(
+	    X509_get_subject_name(cert), reg->subject, sizeof(reg->subject));
 	ok = 0;
 out:
 	X509_free(cert);
@@ -189,8 +194,8 @@ u2f_cmd(const struct vivo_transport *t, uint8_t ins, uint8_t p1,
 	int r = 0;
 
 	for (int i = 0; i < PRESENCE_TRIES; i++) {
-		r = vivo_apdu_xfer(t, 0x00, ins, p1, 0x00, data, dlen, out, cap,
-		    olen, sw);
+		r = vivo_apdu_xfer(
+		    t, 0x00, ins, p1, 0x00, data, dlen, out, cap, olen, sw);
 		if (r != 0 || *sw != 0x6985)
 			return r;
 		usleep(100000);
@@ -212,8 +217,8 @@ vivo_u2f_register(const struct vivo_transport *t,
 		return VIVO_ERR_CARD_COMM;
 	memcpy(data, chal, 32);
 	memcpy(data + 32, app, 32);
-	r = u2f_cmd(t, 0x01, 0x00, data, sizeof(data), out, VIVO_XFER_MAX, &olen,
-	    &sw);
+	r = u2f_cmd(
+	    t, 0x01, 0x00, data, sizeof(data), out, VIVO_XFER_MAX, &olen, &sw);
 	if (r == 0 && sw != 0x9000) {
 		vivo_dbg("%s: REGISTER refused, SW %04x", __func__, sw);
 		r = VIVO_ERR_CARD_NOTSUP;
@@ -256,8 +261,8 @@ vivo_u2f_authenticate(const struct vivo_transport *t,
 	memcpy(data + 32, app, 32);
 	data[64] = (uint8_t)khlen;
 	memcpy(data + 65, kh, khlen);
-	r = u2f_cmd(t, 0x02, 0x03, data, 65 + khlen, resp, sizeof(resp), &rlen,
-	    &sw);
+	r = u2f_cmd(
+	    t, 0x02, 0x03, data, 65 + khlen, resp, sizeof(resp), &rlen, &sw);
 	if (r != 0)
 		return r;
 	if (sw == 0x6a80 || sw == 0x6700)

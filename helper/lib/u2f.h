@@ -13,15 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VIVO_U2F_PUB_LEN 65   /* 04 ‖ X ‖ Y */
+#define VIVO_U2F_PUB_LEN 65 /* 04 ‖ X ‖ Y */
 #define VIVO_U2F_KH_MAX 255
 #define VIVO_U2F_PARAM_LEN 32 /* challenge and application parameters */
 #define VIVO_U2F_SIG_MAX 80   /* DER ECDSA P-256 is at most 72 */
 #define VIVO_U2F_APPID_MAX 255
 
 /* Errors beyond VIVO_ERR_CARD_*: VIVO_ERR_U2F_* (err.h). */
-#define VIVO_ERR_U2F_FIDO2 (-31)     /* the applet speaks CTAP2 only */
-#define VIVO_ERR_U2F_PRESENCE (-32)  /* 69 85 after retries */
+#define VIVO_ERR_U2F_FIDO2 (-31)    /* the applet speaks CTAP2 only */
+#define VIVO_ERR_U2F_PRESENCE (-32) /* 69 85 after retries */
 
 struct vivo_u2f_data {
 	char appid[VIVO_U2F_APPID_MAX + 1];
@@ -39,7 +39,7 @@ struct vivo_u2f_reg {
 };
 
 struct vivo_u2f_auth {
-	uint8_t up;       /* flags byte: bit 0 = user present */
+	uint8_t up; /* flags byte: bit 0 = user present */
 	uint32_t counter;
 	uint8_t sig[VIVO_U2F_SIG_MAX];
 	size_t siglen;
@@ -69,8 +69,8 @@ int vivo_u2f_register(const struct vivo_transport *t,
 
 /* Parse an AUTHENTICATE reply: UP ‖ counter ‖ DER signature.
  * 0 / VIVO_ERR_CARD_PROTO. */
-int vivo_u2f_auth_parse(const uint8_t *resp, size_t len,
-    struct vivo_u2f_auth *out);
+int
+vivo_u2f_auth_parse(const uint8_t *resp, size_t len, struct vivo_u2f_auth *out);
 
 /* AUTHENTICATE (P1 03, enforce presence and sign), retrying 69 85.
  * VIVO_ERR_U2F_WRONG_KH when the card says the handle is not its own. */

@@ -11,8 +11,8 @@
 #include <string.h>
 
 int
-vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
-    size_t *len)
+vivo_uid_read(
+    const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX], size_t *len)
 {
 	uint8_t cmd[5] = { 0xff, 0xca, 0x00, 0x00, 0x00 };
 	uint8_t data[256];
@@ -22,7 +22,8 @@ vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
 
 	*len = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		r = vivo_apdu(t, cmd, sizeof(cmd), data, sizeof(data), &dlen, &sw);
+		r = vivo_apdu(
+		    t, cmd, sizeof(cmd), data, sizeof(data), &dlen, &sw);
 		if (r != 0) {
 			ok = r;
 			goto out;
@@ -74,8 +75,10 @@ uid_hash(const uint8_t *uid, size_t len, const uint8_t *salt, uint32_t iter,
 	pw[0] = (uint8_t)len;
 	memcpy(pw + 1, uid, len);
 	r = PKCS5_PBKDF2_HMAC((const char *)pw, (int)(1 + len), salt,
-	    VIVO_UID_SALT_LEN, (int)iter, EVP_sha256(), VIVO_UID_HASH_LEN,
-	    out) == 1 ? 0 : -1;
+		VIVO_UID_SALT_LEN, (int)iter, EVP_sha256(), VIVO_UID_HASH_LEN,
+		out) == 1
+	    ? 0
+	    : -1;
 	OPENSSL_cleanse(pw, sizeof(pw));
 	return r;
 }

@@ -15,8 +15,8 @@
 
 /* Send FF CA 00 00 00 (retrying with the length a 6C xx names). 0 with
  * 4..10 bytes, or VIVO_ERR_CARD_*. */
-int vivo_uid_read(const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX],
-    size_t *len);
+int vivo_uid_read(
+    const struct vivo_transport *t, uint8_t uid[VIVO_UID_MAX], size_t *len);
 
 /* 4 bytes starting 08: a random ID, new at every power-up. */
 int vivo_uid_is_random(const uint8_t *uid, size_t len);
@@ -26,7 +26,7 @@ int vivo_uid_enroll(const uint8_t *uid, size_t len, uint32_t iterations,
     struct vivo_uid_data *d);
 
 /* 1 if uid matches d (constant-time compare), 0 if not, -1 on error. */
-int vivo_uid_match(const uint8_t *uid, size_t len,
-    const struct vivo_uid_data *d);
+int
+vivo_uid_match(const uint8_t *uid, size_t len, const struct vivo_uid_data *d);
 
 #endif

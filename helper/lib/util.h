@@ -14,15 +14,16 @@
 /* Wipe an array (not a pointer): refuses to compile when given a pointer. */
 #define VIVO_WIPE_ARRAY(a)                                                     \
 	do {                                                                   \
-		_Static_assert(!__builtin_types_compatible_p(__typeof__(a),    \
-		    __typeof__(&(a)[0])), "VIVO_WIPE_ARRAY needs an array");    \
+		_Static_assert(!__builtin_types_compatible_p(                  \
+				   __typeof__(a), __typeof__(&(a)[0])),        \
+		    "VIVO_WIPE_ARRAY needs an array");                         \
 		explicit_bzero((a), sizeof(a));                                \
 	} while (0)
 
 #define VIVO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-#define VIVO_USER_MAX 64   /* longest accepted user name, bytes */
-#define VIVO_LABEL_MAX 64  /* longest accepted implant label, bytes */
+#define VIVO_USER_MAX 64  /* longest accepted user name, bytes */
+#define VIVO_LABEL_MAX 64 /* longest accepted implant label, bytes */
 
 /* 1 if `user` is safe to become a path component: 1..VIVO_USER_MAX bytes,
  * no '/', no control bytes, no leading '-', '+' or '.'. */

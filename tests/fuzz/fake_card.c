@@ -23,8 +23,7 @@ short_apdu_ok(const uint8_t *c, size_t clen)
 }
 
 static int
-fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r,
-    size_t *rlen)
+fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 {
 	struct fake_card *f = h;
 	uint8_t copy[FAKE_CARD_CMD_MAX];

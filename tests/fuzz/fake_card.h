@@ -24,9 +24,9 @@
 #define FAKE_CARD_CMD_MAX (5 + 255 + 1)
 
 struct fake_card {
-	const uint8_t *p;  /* the records not yet served */
+	const uint8_t *p; /* the records not yet served */
 	size_t left;
-	unsigned ncmds;    /* C-APDUs received */
+	unsigned ncmds; /* C-APDUs received */
 	/* Optional: called with every C-APDU (after the generic checks), and
 	 * with every R-APDU served (not for a transport failure). */
 	void (*check)(void *arg, const uint8_t *c, size_t clen);

@@ -75,7 +75,7 @@ check_program(const struct expect *x, const uint8_t *c, size_t clen)
 	FUZZ_CHECK(clen == 5 + 52 + 6 && c[3] == 0x00 && c[4] == 52 + 6);
 	FUZZ_CHECK(c[2] == (x->slot == 1 ? 0x01 : 0x03));
 	FUZZ_CHECK(vivo_hmac_crc(cfg, 52) == 0xf0b8);
-	FUZZ_CHECK(memcmp(cfg + 22, key, 16) == 0); /* key[0..15] */
+	FUZZ_CHECK(memcmp(cfg + 22, key, 16) == 0);     /* key[0..15] */
 	FUZZ_CHECK(memcmp(cfg + 16, key + 16, 4) == 0); /* uid[0..3] */
 	FUZZ_CHECK(memcmp(c + 5 + 52, acc, 6) == 0);
 }
@@ -89,9 +89,9 @@ check_cmd(void *arg, const uint8_t *c, size_t clen)
 	if (c[1] == 0xa4) {
 		FUZZ_CHECK(c[2] == 0x04 && c[3] == 0x00);
 		FUZZ_CHECK((clen == 5 + sizeof(aid7) && c[4] == sizeof(aid7) &&
-		    memcmp(c + 5, aid7, sizeof(aid7)) == 0) ||
+			       memcmp(c + 5, aid7, sizeof(aid7)) == 0) ||
 		    (clen == 5 + sizeof(aid8) && c[4] == sizeof(aid8) &&
-		    memcmp(c + 5, aid8, sizeof(aid8)) == 0));
+			memcmp(c + 5, aid8, sizeof(aid8)) == 0));
 		FUZZ_CHECK(x->challenges == 0 && x->programs == 0);
 		FUZZ_CHECK(++x->selects <= 2);
 	} else if (c[1] == 0x01 && (c[2] == 0x30 || c[2] == 0x38)) {
@@ -118,8 +118,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_unhex(CHAL_HEX, state.challenge, sizeof(state.challenge));
 	fuzz_unhex(SEALED_HEX, state.sealed, sizeof(state.sealed));
 	/* the constants agree with the library */
-	FUZZ_CHECK(vivo_hmac_sha1(key, state.challenge, sizeof(state.challenge),
-	    k) == 0 && memcmp(k, good_resp, sizeof(k)) == 0);
+	FUZZ_CHECK(vivo_hmac_sha1(
+		       key, state.challenge, sizeof(state.challenge), k) == 0 &&
+	    memcmp(k, good_resp, sizeof(k)) == 0);
 	FUZZ_CHECK(vivo_hmac_open(&state, USER, good_resp, k) == 0 &&
 	    memcmp(k, key, sizeof(k)) == 0);
 	return 0;
@@ -168,8 +169,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0) {
 		/* the response is the data of the reply just served */
 		FUZZ_CHECK((size_t)(f.p - (data + 1)) >= sizeof(resp) + 2);
-		FUZZ_CHECK(memcmp(resp, f.p - 2 - sizeof(resp),
-		    sizeof(resp)) == 0);
+		FUZZ_CHECK(
+		    memcmp(resp, f.p - 2 - sizeof(resp), sizeof(resp)) == 0);
 		if (x.chal_len == VIVO_HMAC_CHAL_LEN) {
 			int opened = vivo_hmac_open(&state, USER, resp, k) == 0;
 			int right = memcmp(resp, good_resp, sizeof(resp)) == 0;
@@ -181,8 +182,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(status2, 0, sizeof(status2));
-	r = vivo_hmac_program(&t, x.slot, key, acc,
-	    with_status ? status2 : NULL);
+	r = vivo_hmac_program(
+	    &t, x.slot, key, acc, with_status ? status2 : NULL);
 	fuzz_note("program: %d", r);
 	FUZZ_CHECK(r == 0 || card_error(r));
 	FUZZ_CHECK(x.programs == 1);

@@ -55,8 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_note("uid_read: %d, %zu bytes, %u commands", r, len, f.ncmds);
 	FUZZ_CHECK(seen.n >= 1 && seen.le[0] == 0x00);
 	if (r != 0) {
-		FUZZ_CHECK(r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO ||
-		    r == VIVO_ERR_CARD_NOTSUP);
+		FUZZ_CHECK(r == VIVO_ERR_CARD_COMM ||
+		    r == VIVO_ERR_CARD_PROTO || r == VIVO_ERR_CARD_NOTSUP);
 		FUZZ_CHECK(len == 0);
 		return 0;
 	}

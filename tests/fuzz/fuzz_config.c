@@ -47,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c.nreaders; i++)
 		FUZZ_CHECK(TERMINATED(c.readers[i]) && c.readers[i][0] != '\0');
 	FUZZ_CHECK(c.methods != 0 &&
-	    (c.methods & ~(unsigned)(VIVO_M_UID | VIVO_M_HMAC | VIVO_M_U2F)) == 0);
+	    (c.methods & ~(unsigned)(VIVO_M_UID | VIVO_M_HMAC | VIVO_M_U2F)) ==
+		0);
 	FUZZ_CHECK(TERMINATED(c.store) && c.store[0] == '/');
 	FUZZ_CHECK(TERMINATED(c.appid) && c.appid[0] != '\0');
 	FUZZ_CHECK(c.user_store == 0 || c.user_store == 1);

@@ -45,11 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    vivo_msg_has(&m, VIVO_TAG_REASON));
 		FUZZ_CHECK(m.result <= VIVO_R_MAX);
 		FUZZ_CHECK(strcmp(vivo_result_str(m.result), "unknown") != 0);
-		FUZZ_CHECK(strnlen(m.reason, sizeof(m.reason)) <
-		    sizeof(m.reason));
+		FUZZ_CHECK(
+		    strnlen(m.reason, sizeof(m.reason)) < sizeof(m.reason));
 		FUZZ_CHECK(strnlen(m.label, sizeof(m.label)) < sizeof(m.label));
-		FUZZ_CHECK(strnlen(m.method, sizeof(m.method)) <
-		    sizeof(m.method));
+		FUZZ_CHECK(
+		    strnlen(m.method, sizeof(m.method)) < sizeof(m.method));
 	}
 	return 0;
 }

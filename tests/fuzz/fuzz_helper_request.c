@@ -36,8 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    vivo_msg_has(&m, VIVO_TAG_FLAGS));
 		FUZZ_CHECK((m.flags & ~VIVO_FLAGS_KNOWN) == 0);
 		FUZZ_CHECK(strnlen(m.user, sizeof(m.user)) < sizeof(m.user));
-		FUZZ_CHECK(strnlen(m.config, sizeof(m.config)) <
-		    sizeof(m.config));
+		FUZZ_CHECK(
+		    strnlen(m.config, sizeof(m.config)) < sizeof(m.config));
 		(void)vivo_user_valid(m.user);
 	}
 	return 0;

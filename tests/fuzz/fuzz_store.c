@@ -39,14 +39,14 @@ check_entry(const struct vivo_store *s, size_t i)
 		FUZZ_CHECK(e->hmac.slot == 1 || e->hmac.slot == 2);
 		break;
 	case VIVO_M_U2F:
-		FUZZ_CHECK(e->u2f.khlen >= 1 && e->u2f.khlen <= VIVO_U2F_KH_MAX);
+		FUZZ_CHECK(
+		    e->u2f.khlen >= 1 && e->u2f.khlen <= VIVO_U2F_KH_MAX);
 		FUZZ_CHECK(e->u2f.pub[0] == 0x04);
 		FUZZ_CHECK(e->u2f.appid[0] != '\0' &&
 		    strnlen(e->u2f.appid, sizeof(e->u2f.appid)) <
-		    sizeof(e->u2f.appid));
+			sizeof(e->u2f.appid));
 		break;
-	default:
-		fuzz_fail(__FILE__, __LINE__, "entry with an unknown method");
+	default: fuzz_fail(__FILE__, __LINE__, "entry with an unknown method");
 	}
 }
 

@@ -33,10 +33,14 @@
 #include <unistd.h>
 
 /* The FIDO U2F raw-message examples (as in tests/unit/test_u2f.c). */
-#define REG_CHAL "4142d21c00d94ffb9d504ada8f99b721f4b191ae4e37ca0140f696b6983cfacb"
-#define REG_APP "f0e6a6a97042a4f1f1c87f5f7d44315b2d852c2df5c7991cc66241bf7072d1c4"
-#define AUTH_CHAL "ccd6ee2e47baef244d49a222db496bad0ef5b6f93aa7cc4d30c4821b3b9dbc57"
-#define AUTH_APP "4b0be934baebb5d12d26011b69227fa5e86df94e7d94aa2949a89f2d493992ca"
+#define REG_CHAL                                                               \
+	"4142d21c00d94ffb9d504ada8f99b721f4b191ae4e37ca0140f696b6983cfacb"
+#define REG_APP                                                                \
+	"f0e6a6a97042a4f1f1c87f5f7d44315b2d852c2df5c7991cc66241bf7072d1c4"
+#define AUTH_CHAL                                                              \
+	"ccd6ee2e47baef244d49a222db496bad0ef5b6f93aa7cc4d30c4821b3b9dbc57"
+#define AUTH_APP                                                               \
+	"4b0be934baebb5d12d26011b69227fa5e86df94e7d94aa2949a89f2d493992ca"
 #define AUTH_PUB                                                               \
 	"04d368f1b665bade3c33a20f1e429c7750d5033660c019119d29aa4ba7abc04aa7c8" \
 	"0a46bbe11ca8cb5674d74f31f8a903f6bad105fb6ab74aefef4db8b0025e1d"
@@ -111,8 +115,8 @@ register_parse(const uint8_t *p, size_t n)
 	FUZZ_CHECK(reg.khlen == p[1 + VIVO_U2F_PUB_LEN] && reg.khlen >= 1);
 	FUZZ_CHECK(n - 2 - VIVO_U2F_PUB_LEN >= reg.khlen);
 	FUZZ_CHECK(memcmp(reg.kh, p + 2 + VIVO_U2F_PUB_LEN, reg.khlen) == 0);
-	FUZZ_CHECK(strnlen(reg.subject, sizeof(reg.subject)) <
-	    sizeof(reg.subject));
+	FUZZ_CHECK(
+	    strnlen(reg.subject, sizeof(reg.subject)) < sizeof(reg.subject));
 }
 
 static void
@@ -129,11 +133,12 @@ auth_parse_verify(const uint8_t *p, size_t n)
 		FUZZ_CHECK(all_zero(&a, sizeof(a)));
 		return;
 	}
-	FUZZ_CHECK(n >= 5 + 8 && a.siglen == n - 5 &&
-	    a.siglen <= VIVO_U2F_SIG_MAX);
+	FUZZ_CHECK(
+	    n >= 5 + 8 && a.siglen == n - 5 && a.siglen <= VIVO_U2F_SIG_MAX);
 	FUZZ_CHECK(a.up == p[0]);
-	FUZZ_CHECK(a.counter == ((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 8 | p[4]));
+	FUZZ_CHECK(a.counter ==
+	    ((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+		p[4]));
 	FUZZ_CHECK(memcmp(a.sig, p + 5, a.siglen) == 0);
 	r = vivo_u2f_verify(auth_pub, auth_app, auth_chal, &a);
 	fuzz_note("verify: %d", r);
@@ -149,17 +154,17 @@ auth_parse_verify(const uint8_t *p, size_t n)
 #define X_P2 0x00
 
 struct xfer_obs {
-	size_t dlen;                      /* command data (cmd_data) */
-	uint8_t sent[sizeof(cmd_data)];   /* data of the pieces sent */
+	size_t dlen;                    /* command data (cmd_data) */
+	uint8_t sent[sizeof(cmd_data)]; /* data of the pieces sent */
 	size_t sentlen;
-	uint8_t prev[FAKE_CARD_CMD_MAX];  /* the previous command */
+	uint8_t prev[FAKE_CARD_CMD_MAX]; /* the previous command */
 	size_t prevlen;
-	int prev_plain;  /* it was the last piece (or its resend) */
-	int sent_last;   /* the last piece went out */
-	int resent;      /* ... and was resent after 6C xx */
-	int plain;       /* the command being answered is not a chained piece */
-	uint16_t sw;     /* of the last reply served */
-	size_t rlen;     /* its length (0: none yet) */
+	int prev_plain; /* it was the last piece (or its resend) */
+	int sent_last;  /* the last piece went out */
+	int resent;     /* ... and was resent after 6C xx */
+	int plain;      /* the command being answered is not a chained piece */
+	uint16_t sw;    /* of the last reply served */
+	size_t rlen;    /* its length (0: none yet) */
 	uint8_t expect[VIVO_XFER_MAX + 512]; /* reply data to be collected */
 	size_t explen;
 	int overflow;
@@ -172,10 +177,11 @@ xfer_cmd(void *arg, const uint8_t *c, size_t clen)
 	int chained, resend;
 
 	if (c[1] == 0xc0) { /* GET RESPONSE */
-		FUZZ_CHECK(clen == 5 && c[0] == 0x00 && c[2] == 0x00 &&
-		    c[3] == 0x00);
+		FUZZ_CHECK(
+		    clen == 5 && c[0] == 0x00 && c[2] == 0x00 && c[3] == 0x00);
 		FUZZ_CHECK(x->sent_last && x->plain && x->rlen >= 2);
-		FUZZ_CHECK((x->sw & 0xff00) == 0x6100 && c[4] == (uint8_t)x->sw);
+		FUZZ_CHECK(
+		    (x->sw & 0xff00) == 0x6100 && c[4] == (uint8_t)x->sw);
 		goto out;
 	}
 	FUZZ_CHECK(c[1] == X_INS && c[2] == X_P1 && c[3] == X_P2);
@@ -263,7 +269,8 @@ xfer(const uint8_t *p, size_t n)
 	    x.dlen > 0 ? cmd_data : NULL, x.dlen, out, cap, &olen, &sw);
 	fuzz_note("xfer: %d, %zu of %zu bytes, SW %04x, %u commands", r, olen,
 	    cap, sw, f.ncmds);
-	FUZZ_CHECK(r == 0 || r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO);
+	FUZZ_CHECK(
+	    r == 0 || r == VIVO_ERR_CARD_COMM || r == VIVO_ERR_CARD_PROTO);
 	FUZZ_CHECK(f.ncmds >= 1);
 	if (x.sent_last)
 		FUZZ_CHECK(x.sentlen == x.dlen);
@@ -298,8 +305,8 @@ authenticate(const uint8_t *p, size_t n)
 	fuzz_note("select: %d", r);
 	FUZZ_CHECK(r == 0 || r == VIVO_ERR_U2F_FIDO2 || card_error(r));
 	memset(&a, 0, sizeof(a));
-	r = vivo_u2f_authenticate(&t, auth_chal, auth_app, reg_kh,
-	    sizeof(reg_kh), &a);
+	r = vivo_u2f_authenticate(
+	    &t, auth_chal, auth_app, reg_kh, sizeof(reg_kh), &a);
 	fuzz_note("authenticate: %d", r);
 	FUZZ_CHECK(r == 0 || card_error(r) || r == VIVO_ERR_U2F_WRONG_KH ||
 	    r == VIVO_ERR_U2F_PRESENCE);
@@ -330,8 +337,8 @@ do_register(const uint8_t *p, size_t n)
 		return;
 	FUZZ_CHECK(reg.khlen >= 1 && reg.khlen <= VIVO_U2F_KH_MAX);
 	FUZZ_CHECK(reg.pub[0] == 0x04);
-	FUZZ_CHECK(strnlen(reg.subject, sizeof(reg.subject)) <
-	    sizeof(reg.subject));
+	FUZZ_CHECK(
+	    strnlen(reg.subject, sizeof(reg.subject)) < sizeof(reg.subject));
 }
 
 int

@@ -28,24 +28,27 @@ main(int argc, char **argv)
 	char err[512];
 	size_t klen;
 
-	if (argc != 5 || vivo_hex_decode(argv[4], key, sizeof(key), &klen) != 0 ||
+	if (argc != 5 ||
+	    vivo_hex_decode(argv[4], key, sizeof(key), &klen) != 0 ||
 	    klen != sizeof(key))
 		return 2;
 	for (unsigned long n = 0;; n++) {
 		int i, r;
-		if (vivo_store_load(argv[1], geteuid(), &s, err, sizeof(err)) != 0) {
+		if (vivo_store_load(argv[1], geteuid(), &s, err, sizeof(err)) !=
+		    0) {
 			fprintf(stderr, "load: %s\n", err);
 			return 1;
 		}
 		if ((i = vivo_store_find(&s, argv[3])) < 0 ||
 		    vivo_hmac_sha1(key, s.e[i].hmac.challenge,
-		    sizeof(s.e[i].hmac.challenge), resp) != 0 ||
+			sizeof(s.e[i].hmac.challenge), resp) != 0 ||
 		    vivo_hmac_open(&s.e[i].hmac, argv[2], resp, opened) != 0) {
 			fprintf(stderr, "state does not open\n");
 			return 1;
 		}
-		if (n == 0 && (fputs("rolling\n", stdout) == EOF ||
-		    fflush(stdout) == EOF))
+		if (n == 0 &&
+		    (fputs("rolling\n", stdout) == EOF ||
+			fflush(stdout) == EOF))
 			return 1;
 		r = vivo_hmac_roll(argv[1], geteuid(), 0644, argv[2], argv[3],
 		    &s.e[i].hmac, opened, err, sizeof(err));

@@ -56,8 +56,8 @@ setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
 		return -1;
 	}
 	if (real == NULL)
-		real = (int (*)(__rlimit_resource_t, const struct rlimit *))
-		    dlsym(RTLD_NEXT, "setrlimit");
+		real = (int (*)(__rlimit_resource_t,
+		    const struct rlimit *))dlsym(RTLD_NEXT, "setrlimit");
 	if (real == NULL) {
 		errno = ENOSYS;
 		return -1;

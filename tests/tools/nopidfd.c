@@ -18,7 +18,8 @@ long syscall(long n, ...);
 
 static long (*real_syscall)(long, ...);
 
-static void __attribute__((constructor))
+static void init(void) __attribute__((constructor));
+static void
 init(void)
 {
 	real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
@@ -34,7 +35,8 @@ syscall(long n, ...)
 		const char *mark = getenv("NOPIDFD_MARK");
 		int fd;
 		if (mark != NULL &&
-		    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >=
+			0)
 			close(fd);
 		errno = ENOSYS;
 		return -1;

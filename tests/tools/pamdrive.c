@@ -40,12 +40,12 @@ code_name(int c)
 		"PAM_CRED_EXPIRED", "PAM_CRED_ERR", "PAM_NO_MODULE_DATA",
 		"PAM_CONV_ERR", "PAM_AUTHTOK_ERR", "PAM_AUTHTOK_RECOVERY_ERR",
 		"PAM_AUTHTOK_LOCK_BUSY", "PAM_AUTHTOK_DISABLE_AGING",
-		"PAM_TRY_AGAIN", "PAM_IGNORE", "PAM_ABORT", "PAM_AUTHTOK_EXPIRED",
-		"PAM_MODULE_UNKNOWN", "PAM_BAD_ITEM", "PAM_CONV_AGAIN",
-		"PAM_INCOMPLETE" };
+		"PAM_TRY_AGAIN", "PAM_IGNORE", "PAM_ABORT",
+		"PAM_AUTHTOK_EXPIRED", "PAM_MODULE_UNKNOWN", "PAM_BAD_ITEM",
+		"PAM_CONV_AGAIN", "PAM_INCOMPLETE" };
 
-	return c >= 0 && c < (int)(sizeof(names) / sizeof(names[0])) ?
-	    names[c] : "?";
+	return c >= 0 && c < (int)(sizeof(names) / sizeof(names[0])) ? names[c]
+								     : "?";
 }
 
 static int
@@ -54,16 +54,18 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 {
 	(void)data;
 	for (int i = 0; i < n; i++) {
-		const char *kind = msg[i]->msg_style == PAM_TEXT_INFO ? "info" :
-		    msg[i]->msg_style == PAM_ERROR_MSG ? "error" :
-		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON ? "prompt-echo" :
-		    "prompt-noecho";
+		const char *kind = msg[i]->msg_style == PAM_TEXT_INFO ? "info"
+		    : msg[i]->msg_style == PAM_ERROR_MSG              ? "error"
+		    : msg[i]->msg_style == PAM_PROMPT_ECHO_ON ? "prompt-echo"
+							      : "prompt-noecho";
 		printf("conv: %s: %s\n", kind, msg[i]->msg);
 		fflush(stdout);
-		if (msg[i]->msg_style == PAM_TEXT_INFO && !info_seen && on_info) {
+		if (msg[i]->msg_style == PAM_TEXT_INFO && !info_seen &&
+		    on_info) {
 			info_seen = 1;
 			if (fork() == 0) {
-				execl("/bin/sh", "sh", "-c", on_info, (char *)NULL);
+				execl("/bin/sh", "sh", "-c", on_info,
+				    (char *)NULL);
 				_exit(127);
 			}
 		}
@@ -81,7 +83,8 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 int
 main(int argc, char **argv)
 {
-	const char *confdir = NULL, *service = NULL, *user = NULL, *rhost = NULL;
+	const char *confdir = NULL, *service = NULL, *user = NULL,
+		   *rhost = NULL;
 	const char *tty = NULL, *ruser = NULL;
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
@@ -100,26 +103,38 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (v == NULL) {
-			fprintf(stderr, "pamdrive: %s needs a value\n", argv[i]);
+			fprintf(
+			    stderr, "pamdrive: %s needs a value\n", argv[i]);
 			return 100;
 		}
-		if (strcmp(argv[i], "--confdir") == 0) confdir = v;
-		else if (strcmp(argv[i], "--service") == 0) service = v;
-		else if (strcmp(argv[i], "--user") == 0) user = v;
-		else if (strcmp(argv[i], "--rhost") == 0) rhost = v;
-		else if (strcmp(argv[i], "--tty") == 0) tty = v;
-		else if (strcmp(argv[i], "--ruser") == 0) ruser = v;
-		else if (strcmp(argv[i], "--on-info") == 0) on_info = v;
-		else if (strcmp(argv[i], "--conv") == 0) conv_mode = v;
+		if (strcmp(argv[i], "--confdir") == 0)
+			confdir = v;
+		else if (strcmp(argv[i], "--service") == 0)
+			service = v;
+		else if (strcmp(argv[i], "--user") == 0)
+			user = v;
+		else if (strcmp(argv[i], "--rhost") == 0)
+			rhost = v;
+		else if (strcmp(argv[i], "--tty") == 0)
+			tty = v;
+		else if (strcmp(argv[i], "--ruser") == 0)
+			ruser = v;
+		else if (strcmp(argv[i], "--on-info") == 0)
+			on_info = v;
+		else if (strcmp(argv[i], "--conv") == 0)
+			conv_mode = v;
 		else {
-			fprintf(stderr, "pamdrive: unknown option %s\n", argv[i]);
+			fprintf(
+			    stderr, "pamdrive: unknown option %s\n", argv[i]);
 			return 100;
 		}
 		i++;
 	}
 	if (confdir == NULL || service == NULL || user == NULL) {
-		fprintf(stderr, "usage: pamdrive --confdir DIR --service NAME "
-		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info CMD] [--conv ok|fail|null] "
+		fprintf(stderr,
+		    "usage: pamdrive --confdir DIR --service NAME "
+		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info "
+		    "CMD] [--conv ok|fail|null] "
 		    "[--setcred] [--close-std]\n");
 		return 100;
 	}
@@ -149,8 +164,9 @@ main(int argc, char **argv)
 		rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("result: %d %s\n", rc, code_name(rc));
-	printf("elapsed_ms: %ld\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	printf("elapsed_ms: %ld\n",
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+		(t1.tv_nsec - t0.tv_nsec) / 1000000));
 	if (pamh != NULL)
 		pam_end(pamh, rc);
 	return rc;

@@ -17,7 +17,7 @@ static int t_skipped;
 
 #define T_SKIP(suite, name, why)                                               \
 	do {                                                                   \
-		printf("skip %s.%s: %s\n", (suite), (name), (why));          \
+		printf("skip %s.%s: %s\n", (suite), (name), (why));            \
 		t_skipped++;                                                   \
 	} while (0)
 
@@ -35,7 +35,10 @@ struct t_case {
 	const char *name;
 	t_fn fn;
 };
-#define T_CASE(f) { #f, f }
+#define T_CASE(f)                                                              \
+	{                                                                      \
+#f, f                                                          \
+	}
 
 static int
 t_run(const char *suite, const struct t_case *cases, size_t n)

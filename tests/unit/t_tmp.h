@@ -53,7 +53,8 @@ tmp_under(const char *base)
 	snprintf(probe, sizeof(probe), "%s/x", tmpdir);
 	if (vivo_file_check_parents(probe, 0, &why) != 0) {
 		printf("  %s is not a safe place for the tests (%s); trying "
-		    "elsewhere\n", tmpdir, why);
+		       "elsewhere\n",
+		    tmpdir, why);
 		rmdir(tmpdir);
 		tmpdir[0] = '\0';
 		return -1;
@@ -87,9 +88,8 @@ tmp(void)
 }
 
 /* Write `len` bytes to <tmp>/name with exactly `mode`; path into out. */
-static int __attribute__((unused))
-put(const char *name, const void *data, size_t len, mode_t mode, char *out,
-    size_t outsz)
+static int __attribute__((unused)) put(const char *name, const void *data,
+    size_t len, mode_t mode, char *out, size_t outsz)
 {
 	const char *d = tmp();
 	int fd;

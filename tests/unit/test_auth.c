@@ -39,15 +39,15 @@
 struct chip {
 	uint8_t uid[7];
 	int has_u2f, has_hmac;
-	EVP_PKEY *key;          /* the U2F credential */
-	uint8_t kh[64];         /* its key handle */
-	uint32_t counter;       /* U2F signature counter */
-	int counter_stuck;      /* never moves (a clone's copy) */
-	uint8_t hkey[20];       /* HMAC-SHA1 slot 2 */
-	int lose_after;         /* the chip leaves at this APDU (0: never) */
-	int napdus;             /* APDUs received this tap */
-	int selected;           /* 1 U2F, 2 HMAC */
-	int hmac_selects;       /* how often the HMAC applet was selected */
+	EVP_PKEY *key;     /* the U2F credential */
+	uint8_t kh[64];    /* its key handle */
+	uint32_t counter;  /* U2F signature counter */
+	int counter_stuck; /* never moves (a clone's copy) */
+	uint8_t hkey[20];  /* HMAC-SHA1 slot 2 */
+	int lose_after;    /* the chip leaves at this APDU (0: never) */
+	int napdus;        /* APDUs received this tap */
+	int selected;      /* 1 U2F, 2 HMAC */
+	int hmac_selects;  /* how often the HMAC applet was selected */
 };
 
 static void
@@ -84,8 +84,8 @@ u2f_sign(struct chip *c, const uint8_t *chal, const uint8_t *app, uint8_t *r,
 }
 
 static int
-chip_transmit(void *h, const uint8_t *cmd, size_t clen, uint8_t *r,
-    size_t *rlen)
+chip_transmit(
+    void *h, const uint8_t *cmd, size_t clen, uint8_t *r, size_t *rlen)
 {
 	static const uint8_t u2f_aid[] = { 0xa0, 0, 0, 0x06, 0x47, 0x2f, 0, 1 };
 	static const uint8_t otp_aid[] = { 0xa0, 0, 0, 0x05, 0x27, 0x20, 0x01 };
@@ -99,7 +99,8 @@ chip_transmit(void *h, const uint8_t *cmd, size_t clen, uint8_t *r,
 		n = sizeof(c->uid);
 		sw(r, &n, 0x9000);
 	} else if (clen >= 5 && cmd[1] == 0xa4) {
-		if (c->has_u2f && cmd[4] == 8 && memcmp(cmd + 5, u2f_aid, 8) == 0) {
+		if (c->has_u2f && cmd[4] == 8 &&
+		    memcmp(cmd + 5, u2f_aid, 8) == 0) {
 			c->selected = 1;
 			memcpy(r, "U2F_V2", 6);
 			n = 6;
@@ -116,7 +117,8 @@ chip_transmit(void *h, const uint8_t *cmd, size_t clen, uint8_t *r,
 			sw(r, &n, 0x6a82);
 	} else if (c->selected == 1 && clen > 7 + 64 && cmd[1] == 0x02) {
 		const uint8_t *d = cmd + 5;
-		if (d[64] != sizeof(c->kh) || memcmp(d + 65, c->kh, sizeof(c->kh)))
+		if (d[64] != sizeof(c->kh) ||
+		    memcmp(d + 65, c->kh, sizeof(c->kh)))
 			sw(r, &n, 0x6a80);
 		else
 			u2f_sign(c, d, d + 32, r, &n);
@@ -127,7 +129,8 @@ chip_transmit(void *h, const uint8_t *cmd, size_t clen, uint8_t *r,
 		unsigned int mdlen = 20;
 		while (len > 0 && cmd[5 + len - 1] == cmd[5 + 63])
 			len--;
-		HMAC(EVP_sha1(), c->hkey, sizeof(c->hkey), cmd + 5, len, r, &mdlen);
+		HMAC(EVP_sha1(), c->hkey, sizeof(c->hkey), cmd + 5, len, r,
+		    &mdlen);
 		n = mdlen;
 		sw(r, &n, 0x9000);
 	} else
@@ -201,8 +204,8 @@ r_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 }
 
 static int
-r_connect(void *h, const char *reader, struct vivo_transport *t,
-    uint8_t *atr, size_t *atrlen)
+r_connect(void *h, const char *reader, struct vivo_transport *t, uint8_t *atr,
+    size_t *atrlen)
 {
 	struct reader *r = h;
 
@@ -221,7 +224,12 @@ r_disconnect(void *h)
 }
 
 static const struct vivo_reader_io fake_io = {
-	r_open, r_close, r_wait_tap, r_connect, r_disconnect, NULL,
+	r_open,
+	r_close,
+	r_wait_tap,
+	r_connect,
+	r_disconnect,
+	NULL,
 };
 
 /* ---- enrollments and a fake store --------------------------------------- */
@@ -231,8 +239,8 @@ static struct vivo_enrollments en;
 
 struct store_sim {
 	int calls;
-	int concurrent; /* another login changed the entry first */
-	int fail;       /* the write fails */
+	int concurrent;          /* another login changed the entry first */
+	int fail;                /* the write fails */
 	struct vivo_entry after; /* the entry as written */
 };
 
@@ -273,15 +281,17 @@ enroll_u2f(struct chip *c, const char *label, int store)
 	memcpy(e->u2f.kh, c->kh, sizeof(c->kh));
 	e->u2f.khlen = sizeof(c->kh);
 	T_CHECK(EVP_PKEY_get_octet_string_param(c->key,
-	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, e->u2f.pub, sizeof(e->u2f.pub),
-	    &len) == 1 && len == sizeof(e->u2f.pub));
+		    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, e->u2f.pub,
+		    sizeof(e->u2f.pub), &len) == 1 &&
+	    len == sizeof(e->u2f.pub));
 	e->u2f.counter = c->counter;
 }
 
 static void
 enroll_hmac(struct chip *c, const char *label)
 {
-	struct vivo_entry *e = &en.st[VIVO_ST_SYSTEM].e[en.st[VIVO_ST_SYSTEM].n++];
+	struct vivo_entry *e =
+	    &en.st[VIVO_ST_SYSTEM].e[en.st[VIVO_ST_SYSTEM].n++];
 
 	memset(e, 0, sizeof(*e));
 	(void)vivo_strlcpy(e->label, label, sizeof(e->label));
@@ -420,8 +430,8 @@ chip_lost_mid_exchange_then_presented_again(void)
 	fresh(VIVO_M_HMAC);
 	chip_new(&lost, 2);
 	enroll_hmac(&lost, "apex-hmac");
-	whole = lost;           /* the same implant, held still this time */
-	lost.lose_after = 2;    /* SELECT answered, the CHALLENGE never */
+	whole = lost;        /* the same implant, held still this time */
+	lost.lose_after = 2; /* SELECT answered, the CHALLENGE never */
 	rd.taps[rd.ntaps++] = &lost;
 	rd.taps[rd.ntaps++] = &whole;
 	memset(&u, 0, sizeof(u));
@@ -505,7 +515,8 @@ clone_signal_ends_the_request(void)
 	fresh(VIVO_M_U2F | VIVO_M_HMAC);
 	chip_new(&c, 6);
 	enroll_u2f(&c, "apex", VIVO_ST_PUBLIC);
-	en.st[VIVO_ST_PUBLIC].e[0].u2f.counter = 100; /* the original is ahead */
+	en.st[VIVO_ST_PUBLIC].e[0].u2f.counter =
+	    100;                      /* the original is ahead */
 	enroll_hmac(&c, "apex-hmac"); /* and would verify */
 	rd.taps[rd.ntaps++] = &c;
 	memset(&u, 0, sizeof(u));
@@ -535,7 +546,8 @@ which_reason_when_several_entries_fail(void)
 	T_CHECK(u.r == VIVO_OK && u.x.result == VIVO_R_AUTH_FAILED);
 	T_CHECK(u.x.e == NULL);
 	/* the person is told plainly; the log keeps what was seen last */
-	T_CHECK(strcmp(u.x.text, "This implant is not enrolled for alice.") == 0);
+	T_CHECK(
+	    strcmp(u.x.text, "This implant is not enrolled for alice.") == 0);
 	T_CHECK(strstr(u.x.reason, "not enrolled for alice") != NULL);
 	/* a u2f entry made for another appid is named in the log */
 	fresh(VIVO_M_U2F);
@@ -564,8 +576,8 @@ second_waiting_request_contests_the_tap(void)
 	chip_new(&c, 9);
 	enroll_u2f(&c, "apex", VIVO_ST_PUBLIC);
 	rd.taps[rd.ntaps++] = &c;
-	T_CHECK(vivo_tapreg_join(&other, regdir(), &w, &cfg, err,
-	    sizeof(err)) == 0);
+	T_CHECK(vivo_tapreg_join(
+		    &other, regdir(), &w, &cfg, err, sizeof(err)) == 0);
 	memset(&u, 0, sizeof(u));
 	run(&u);
 	T_CHECK(u.r == VIVO_ERR_TAP_CONTESTED);
@@ -588,8 +600,8 @@ uid_matches_only_its_chip(void)
 	e = &en.st[VIVO_ST_SYSTEM].e[en.st[VIVO_ST_SYSTEM].n++];
 	(void)vivo_strlcpy(e->label, "ntag", sizeof(e->label));
 	e->method = VIVO_M_UID;
-	T_CHECK(vivo_uid_enroll(c.uid, sizeof(c.uid), VIVO_UID_ITER_MIN,
-	    &e->uid) == 0);
+	T_CHECK(vivo_uid_enroll(
+		    c.uid, sizeof(c.uid), VIVO_UID_ITER_MIN, &e->uid) == 0);
 	rd.taps[rd.ntaps++] = &d;
 	memset(&u, 0, sizeof(u));
 	run(&u);

@@ -21,8 +21,8 @@
 #include "t_tmp.h"
 
 static int
-put_str(const char *name, const char *text, mode_t mode, char *out,
-    size_t outsz)
+put_str(
+    const char *name, const char *text, mode_t mode, char *out, size_t outsz)
 {
 	return put(name, text, strlen(text), mode, out, outsz);
 }
@@ -92,15 +92,15 @@ every_key(void)
 {
 	struct vivo_config c;
 
-	T_CHECK(parses(
-	    "# pam_vivo\n"
-	    "timeout = 30;\n"
-	    "readers = [ \"ACS ACR122U\", \"Identiv\" ];\n"
-	    "methods = [ \"uid\" ];\n"
-	    "store = \"/var/lib/pam_vivo\";\n"
-	    "user_store = true;\n"
-	    "allow_remote = true;\n"
-	    "u2f = { appid = \"pam://example.org\"; check_counter = false; };\n",
+	T_CHECK(parses("# pam_vivo\n"
+		       "timeout = 30;\n"
+		       "readers = [ \"ACS ACR122U\", \"Identiv\" ];\n"
+		       "methods = [ \"uid\" ];\n"
+		       "store = \"/var/lib/pam_vivo\";\n"
+		       "user_store = true;\n"
+		       "allow_remote = true;\n"
+		       "u2f = { appid = \"pam://example.org\"; check_counter = "
+		       "false; };\n",
 	    &c));
 	T_CHECK(c.timeout == 30);
 	T_CHECK(c.nreaders == 2);
@@ -150,8 +150,9 @@ timeout_wrapping_literal_refused(void)
 {
 	T_CHECK(refused("timeout = 4294967311;", "timeout")); /* 2^32 + 15 */
 	T_CHECK(refused("timeout = 4294967297;", "timeout")); /* 2^32 + 1 */
-	T_CHECK(refused("u2f = { appid = \"pam://x\"; };\ntimeout = 0x10000000F;",
-	    "timeout"));
+	T_CHECK(
+	    refused("u2f = { appid = \"pam://x\"; };\ntimeout = 0x10000000F;",
+		"timeout"));
 }
 
 static void
@@ -159,10 +160,12 @@ big_numbers_in_strings_and_comments_are_fine(void)
 {
 	struct vivo_config c;
 
-	T_CHECK(parses("# 99999999999999999999\n"
+	T_CHECK(parses(
+	    "# 99999999999999999999\n"
 	    "store = \"/srv/4294967311\"; // 4294967311\n"
 	    "readers = [\"ACS 12345678901234\", \"say \\\"99999999999\\\"\"];\n"
-	    "/* 4294967311 */ timeout = 20;\n", &c));
+	    "/* 4294967311 */ timeout = 20;\n",
+	    &c));
 	T_CHECK(strcmp(c.store, "/srv/4294967311") == 0);
 	T_CHECK(strcmp(c.readers[1], "say \"99999999999\"") == 0);
 	T_CHECK(c.timeout == 20);
@@ -251,8 +254,8 @@ u2f_group(void)
 {
 	struct vivo_config c;
 
-	T_CHECK(refused("u2f = { appid = \"pam://x\"; counter = true; };",
-	    "counter"));
+	T_CHECK(refused(
+	    "u2f = { appid = \"pam://x\"; counter = true; };", "counter"));
 	T_CHECK(refused("u2f = { appid = \"\"; };", "appid"));
 	T_CHECK(parses("u2f = { check_counter = false; };", &c));
 	T_CHECK(c.check_counter == 0 && strncmp(c.appid, "pam://", 6) == 0);
@@ -293,16 +296,18 @@ include_refused(void)
 	struct vivo_config c;
 
 	T_CHECK(refused("@include \"/etc/hostname\"\n", "@include"));
-	T_CHECK(refused("timeout = 10;\n@include \"/etc/hostname\"\n", "@include"));
-	T_CHECK(refused("timeout = 10;\n   @include \"/etc/hostname\"\n",
-	    "@include"));
-	T_CHECK(refused("timeout = 10;\n\t @include \"/etc/hostname\"\n",
-	    "@include"));
-	T_CHECK(refused("timeout = 10;\n@include \"/etc/hostname\"", "@include"));
+	T_CHECK(
+	    refused("timeout = 10;\n@include \"/etc/hostname\"\n", "@include"));
+	T_CHECK(refused(
+	    "timeout = 10;\n   @include \"/etc/hostname\"\n", "@include"));
+	T_CHECK(refused(
+	    "timeout = 10;\n\t @include \"/etc/hostname\"\n", "@include"));
+	T_CHECK(
+	    refused("timeout = 10;\n@include \"/etc/hostname\"", "@include"));
 
 	/* a file libconfig would happily include: still refused */
 	if (put_str("included.conf", "timeout = 42;\n", 0644, inc,
-	    sizeof(inc)) != 0) {
+		sizeof(inc)) != 0) {
 		T_CHECK(!"cannot write the included file");
 		return;
 	}
@@ -322,7 +327,7 @@ load_valid_file(void)
 	struct vivo_config c;
 
 	if (put_str("ok.conf", "timeout = 42;\nmethods = [\"uid\"];\n", 0644,
-	    path, sizeof(path)) != 0) {
+		path, sizeof(path)) != 0) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -355,7 +360,8 @@ load_refuses_relative_path(void)
 	char err[512] = "";
 	struct vivo_config c;
 
-	T_CHECK(vivo_config_load("pam_vivo.conf", 0, &c, err, sizeof(err)) == -1);
+	T_CHECK(
+	    vivo_config_load("pam_vivo.conf", 0, &c, err, sizeof(err)) == -1);
 	T_CHECK(err[0] != '\0');
 }
 
@@ -365,7 +371,8 @@ load_refuses_writable_file(void)
 	char path[PATH_MAX], err[512] = "";
 	struct vivo_config c;
 
-	if (put_str("ww.conf", "timeout = 42;\n", 0666, path, sizeof(path)) != 0) {
+	if (put_str("ww.conf", "timeout = 42;\n", 0666, path, sizeof(path)) !=
+	    0) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -387,7 +394,7 @@ load_refuses_symlink(void)
 	struct vivo_config c;
 
 	if (put_str("target.conf", "timeout = 42;\n", 0644, target,
-	    sizeof(target)) != 0) {
+		sizeof(target)) != 0) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -407,8 +414,8 @@ load_refuses_nul_byte(void)
 	char path[PATH_MAX], err[512] = "";
 	struct vivo_config c;
 
-	if (put("nul.conf", data, sizeof(data) - 1, 0644, path,
-	    sizeof(path)) != 0) {
+	if (put("nul.conf", data, sizeof(data) - 1, 0644, path, sizeof(path)) !=
+	    0) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -423,7 +430,7 @@ load_reports_path_and_key(void)
 	struct vivo_config c;
 
 	if (put_str("typo.conf", "timeout = 10;\nmethod = [\"uid\"];\n", 0644,
-	    path, sizeof(path)) != 0) {
+		path, sizeof(path)) != 0) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -439,7 +446,8 @@ load_checks_owner(void)
 	struct vivo_config c;
 
 	if (put_str("owned.conf", "timeout = 42;\n", 0644, path,
-	    sizeof(path)) != 0 || chown(path, 12345, 12345) != 0) {
+		sizeof(path)) != 0 ||
+	    chown(path, 12345, 12345) != 0) {
 		T_CHECK(!"cannot write/chown");
 		return;
 	}
@@ -500,29 +508,14 @@ load_refuses_directory(void)
 	T_CHECK(vivo_config_load(d, 0, &c, err, sizeof(err)) == -1);
 }
 
-T_MAIN("config",
-    T_CASE(defaults),
-    T_CASE(every_key),
-    T_CASE(methods_forms),
-    T_CASE(timeout_range),
-    T_CASE(timeout_wrapping_literal_refused),
-    T_CASE(big_numbers_in_strings_and_comments_are_fine),
-    T_CASE(unknown_key),
-    T_CASE(wrong_types),
-    T_CASE(bad_methods),
-    T_CASE(bad_store),
-    T_CASE(readers_limits),
-    T_CASE(u2f_group),
-    T_CASE(syntax_errors),
-    T_CASE(comment_at_end_without_newline_parses),
-    T_CASE(include_refused),
-    T_CASE(load_valid_file),
-    T_CASE(load_missing_explicit_file),
-    T_CASE(load_refuses_relative_path),
-    T_CASE(load_refuses_writable_file),
-    T_CASE(load_refuses_symlink),
-    T_CASE(load_refuses_nul_byte),
-    T_CASE(load_reports_path_and_key),
-    T_CASE(load_checks_owner),
-    T_CASE(load_refuses_too_big),
-    T_CASE(load_refuses_directory))
+T_MAIN("config", T_CASE(defaults), T_CASE(every_key), T_CASE(methods_forms),
+    T_CASE(timeout_range), T_CASE(timeout_wrapping_literal_refused),
+    T_CASE(big_numbers_in_strings_and_comments_are_fine), T_CASE(unknown_key),
+    T_CASE(wrong_types), T_CASE(bad_methods), T_CASE(bad_store),
+    T_CASE(readers_limits), T_CASE(u2f_group), T_CASE(syntax_errors),
+    T_CASE(comment_at_end_without_newline_parses), T_CASE(include_refused),
+    T_CASE(load_valid_file), T_CASE(load_missing_explicit_file),
+    T_CASE(load_refuses_relative_path), T_CASE(load_refuses_writable_file),
+    T_CASE(load_refuses_symlink), T_CASE(load_refuses_nul_byte),
+    T_CASE(load_reports_path_and_key), T_CASE(load_checks_owner),
+    T_CASE(load_refuses_too_big), T_CASE(load_refuses_directory))

@@ -93,7 +93,8 @@ count_entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return n;
@@ -226,7 +227,7 @@ replace_on_full_fs_keeps_old_file(void)
 		return;
 	}
 	if (mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV,
-	    "size=16k,mode=0755") != 0) {
+		"size=16k,mode=0755") != 0) {
 		T_CHECK(!"mount tmpfs");
 		return;
 	}
@@ -234,7 +235,8 @@ replace_on_full_fs_keeps_old_file(void)
 	T_CHECK(vivo_file_replace(p, "old content\n", 12, 0600) == 0);
 	memset(big, 'n', sizeof(big));
 	errno = 0;
-	T_CHECK(vivo_file_replace(p, big, sizeof(big), 0600) == VIVO_ERR_FILE_IO);
+	T_CHECK(
+	    vivo_file_replace(p, big, sizeof(big), 0600) == VIVO_ERR_FILE_IO);
 	T_CHECK(errno == ENOSPC);
 	T_CHECK(holds(p, "old content\n"));
 	T_CHECK(mode_of(p) == 0600);
@@ -248,7 +250,8 @@ replace_on_full_fs_keeps_old_file(void)
 static void
 clean_stale_removes_only_our_temp_files(void)
 {
-	static const char *const stale[] = { ".alice.tmp.123", ".alice.tmp.4567" };
+	static const char *const stale[] = { ".alice.tmp.123",
+		".alice.tmp.4567" };
 	/* "alice.tmp.1" may be another user's enrollment file: it stays */
 	static const char *const keep[] = { "alice", "alice.tmp.1",
 		".alicex.tmp.1", ".bob.tmp.1", ".alice.tmpx", ".alice.tmp.1x",
@@ -341,8 +344,8 @@ read_refuses_symlink(void)
 	char target[PATH_MAX], link[PATH_MAX];
 
 	if (at("real", target, sizeof(target)) == NULL ||
-	    put_at(target, "data", 0644) || at("link", link, sizeof(link)) ==
-	    NULL) {
+	    put_at(target, "data", 0644) ||
+	    at("link", link, sizeof(link)) == NULL) {
 		T_CHECK(!"cannot write");
 		return;
 	}
@@ -564,7 +567,8 @@ main(void)
 		T_CASE(lock_dir_excludes_others),
 		T_CASE(lock_dir_missing_directory),
 	};
-	static const struct t_case full_fs = T_CASE(replace_on_full_fs_keeps_old_file);
+	static const struct t_case full_fs =
+	    T_CASE(replace_on_full_fs_keeps_old_file);
 	struct t_case cases[VIVO_NELEM(always) + 1];
 	size_t n = VIVO_NELEM(always);
 	char why[256];

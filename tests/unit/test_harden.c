@@ -29,5 +29,4 @@ harden_makes_the_process_non_dumpable_without_core(void)
 	T_CHECK(vivo_harden_process() == 0);
 }
 
-T_MAIN("harden",
-    T_CASE(harden_makes_the_process_non_dumpable_without_core))
+T_MAIN("harden", T_CASE(harden_makes_the_process_non_dumpable_without_core))

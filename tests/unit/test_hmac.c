@@ -80,7 +80,8 @@ known_answer_ykchalresp(void)
 	f.reply[0] = reply;
 	f.replylen[0] = 22;
 	memset(resp, 0, sizeof(resp));
-	T_CHECK(vivo_hmac_challenge(&t, 2, (const uint8_t *)chal, 9, resp) == 0);
+	T_CHECK(
+	    vivo_hmac_challenge(&t, 2, (const uint8_t *)chal, 9, resp) == 0);
 	T_CHECK(f.nsent == 1 && f.sentlen[0] == 69);
 	T_CHECK(memcmp(f.sent[0], "\x00\x01\x38\x00\x40", 5) == 0);
 	T_CHECK(memcmp(f.sent[0] + 5, padded, 64) == 0);
@@ -132,11 +133,15 @@ unconfigured_slot_and_errors(void)
 	f.replylen[1] = 2;
 	f.reply[2] = short_resp;
 	f.replylen[2] = 5;
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
+	T_CHECK(
+	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
+	T_CHECK(
+	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
+	T_CHECK(
+	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
 	f.comm_error_at = 3;
-	T_CHECK(vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_COMM);
+	T_CHECK(
+	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_COMM);
 }
 
 static void
@@ -154,10 +159,13 @@ select_falls_back_to_8_byte_aid(void)
 	f.replylen[1] = 8;
 	T_CHECK(vivo_hmac_select(&t, st) == 0);
 	T_CHECK(f.nsent == 2);
-	T_CHECK(f.sentlen[0] == 12 && memcmp(f.sent[0],
-	    "\x00\xa4\x04\x00\x07\xa0\x00\x00\x05\x27\x20\x01", 12) == 0);
-	T_CHECK(f.sentlen[1] == 13 && memcmp(f.sent[1],
-	    "\x00\xa4\x04\x00\x08\xa0\x00\x00\x05\x27\x20\x01\x01", 13) == 0);
+	T_CHECK(f.sentlen[0] == 12 &&
+	    memcmp(f.sent[0],
+		"\x00\xa4\x04\x00\x07\xa0\x00\x00\x05\x27\x20\x01", 12) == 0);
+	T_CHECK(f.sentlen[1] == 13 &&
+	    memcmp(f.sent[1],
+		"\x00\xa4\x04\x00\x08\xa0\x00\x00\x05\x27\x20\x01\x01",
+		13) == 0);
 	T_CHECK(!vivo_hmac_slot_programmed(st, 1));
 	T_CHECK(vivo_hmac_slot_programmed(st, 2));
 }
@@ -182,7 +190,8 @@ program_apdu_layout_and_crc(void)
 	cfg = f.sent[0] + 5;
 	T_CHECK(memcmp(cfg + 22, key, 16) == 0);     /* key[16] */
 	T_CHECK(memcmp(cfg + 16, key + 16, 4) == 0); /* uid[0..3] */
-	T_CHECK(cfg[46] == 0x40 && (cfg[47] & 0x04) && (cfg[47] & 0x22) == 0x22);
+	T_CHECK(
+	    cfg[46] == 0x40 && (cfg[47] & 0x04) && (cfg[47] & 0x22) == 0x22);
 	T_CHECK(vivo_hmac_crc(cfg, 52) == 0xf0b8);
 	T_CHECK(st[3] == 8);
 }
@@ -197,7 +206,8 @@ seal_and_open(void)
 	memset(other, 0x43, sizeof(other));
 	T_CHECK(vivo_hmac_seal(key, "alice", 2, &d) == 0);
 	T_CHECK(d.slot == 2);
-	T_CHECK(vivo_hmac_sha1(key, d.challenge, sizeof(d.challenge), resp) == 0);
+	T_CHECK(
+	    vivo_hmac_sha1(key, d.challenge, sizeof(d.challenge), resp) == 0);
 	T_CHECK(vivo_hmac_open(&d, "alice", resp, out) == 0);
 	T_CHECK(memcmp(out, key, 20) == 0);
 	/* bound to the user */
@@ -207,10 +217,12 @@ seal_and_open(void)
 	d2.slot = 1;
 	T_CHECK(vivo_hmac_open(&d2, "alice", resp, out) == -1);
 	/* another key's response does not open it */
-	T_CHECK(vivo_hmac_sha1(other, d.challenge, sizeof(d.challenge), resp) == 0);
+	T_CHECK(
+	    vivo_hmac_sha1(other, d.challenge, sizeof(d.challenge), resp) == 0);
 	T_CHECK(vivo_hmac_open(&d, "alice", resp, out) == -1);
 	/* a tampered seal does not open */
-	T_CHECK(vivo_hmac_sha1(key, d.challenge, sizeof(d.challenge), resp) == 0);
+	T_CHECK(
+	    vivo_hmac_sha1(key, d.challenge, sizeof(d.challenge), resp) == 0);
 	d2 = d;
 	d2.sealed[20] ^= 1;
 	T_CHECK(vivo_hmac_open(&d2, "alice", resp, out) == -1);

@@ -155,7 +155,8 @@ auth_round_trip(void)
 	T_CHECK(vivo_msg_set_str(&m, VIVO_TAG_USER, "alice") == 0);
 	T_CHECK(vivo_msg_set_str(&m, VIVO_TAG_CONFIG, "/etc/x.conf") == 0);
 	vivo_msg_set_u32(&m, VIVO_TAG_TIMEOUT, 600);
-	vivo_msg_set_u32(&m, VIVO_TAG_FLAGS, VIVO_FLAG_DEBUG | VIVO_FLAG_REMOTE);
+	vivo_msg_set_u32(
+	    &m, VIVO_TAG_FLAGS, VIVO_FLAG_DEBUG | VIVO_FLAG_REMOTE);
 	memset(&d, 0x5a, sizeof(d));
 	T_CHECK(round_trip(&m, &d) == 0);
 	T_CHECK(d.type == VIVO_MSG_AUTH);
@@ -189,12 +190,12 @@ auth_wire_bytes(void)
 	/* The exact encoding of proto.h: length word, version, type, then
 	 * tag/len16/bytes fields; integers big-endian. */
 	static const uint8_t want[] = {
-		0x00, 0x00, 0x00, 0x1b,               /* length 27 */
-		0x01, 0x01,                           /* version 1, AUTH */
+		0x00, 0x00, 0x00, 0x1b,                    /* length 27 */
+		0x01, 0x01,                                /* version 1, AUTH */
 		0x01, 0x00, 0x05, 'a', 'l', 'i', 'c', 'e', /* user */
-		0x02, 0x00, 0x00,                     /* config "" */
-		0x03, 0x00, 0x04, 0x00, 0x00, 0x01, 0x2c, /* timeout 300 */
-		0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, /* flags REMOTE */
+		0x02, 0x00, 0x00,                          /* config "" */
+		0x03, 0x00, 0x04, 0x00, 0x00, 0x01, 0x2c,  /* timeout 300 */
+		0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,  /* flags REMOTE */
 	};
 	struct vivo_msg m;
 	uint8_t buf[128];
@@ -218,7 +219,7 @@ wait_round_trip(void)
 	vivo_msg_init(&m, VIVO_MSG_WAIT);
 	vivo_msg_set_u32(&m, VIVO_TAG_TIMEOUT, 15);
 	T_CHECK(vivo_msg_set_str(&m, VIVO_TAG_TEXT,
-	    "Tap your implant (15 s) \xe2\x9c\x8b") == 0);
+		    "Tap your implant (15 s) \xe2\x9c\x8b") == 0);
 	T_CHECK(round_trip(&m, &d) == 0);
 	T_CHECK(d.type == VIVO_MSG_WAIT);
 	T_CHECK(d.timeout == 15);
@@ -789,7 +790,8 @@ write_refuses_invalid_message(void)
 	}
 	vivo_msg_init(&m, VIVO_MSG_RESULT);
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_OK); /* no REASON */
-	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
+	T_CHECK(
+	    vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
 	/* nothing at all was sent */
 	T_CHECK(recv(sv[1], &c, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN);
 	close(sv[0]);
@@ -819,9 +821,11 @@ read_rejects_oversized_length_word(void)
 		T_CHECK(write(sv[0], hdr, 4) == 4);
 		T_CHECK(write(sv[0], "\x01\x03XYZ", 5) == 5);
 		t0 = vivo_now_ms();
-		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 3000, &err) == VIVO_ERR_MSG_IO);
+		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 3000, &err) ==
+		    VIVO_ERR_MSG_IO);
 		T_CHECK(err != NULL);
-		T_CHECK(vivo_now_ms() - t0 < 2000); /* did not wait for a body */
+		T_CHECK(
+		    vivo_now_ms() - t0 < 2000); /* did not wait for a body */
 		/* the bytes after the length word were left unread */
 		T_CHECK(recv(sv[1], rest, sizeof(rest), MSG_DONTWAIT) == 5);
 		T_CHECK(memcmp(rest, "\x01\x03XYZ", 5) == 0);
@@ -837,14 +841,16 @@ read_rejects_short_length_word(void)
 		int sv[2];
 		struct vivo_msg m;
 		const char *err = NULL;
-		uint8_t hdr[6] = { 0, 0, 0, w, VIVO_PROTO_VERSION, VIVO_MSG_WAIT };
+		uint8_t hdr[6] = { 0, 0, 0, w, VIVO_PROTO_VERSION,
+			VIVO_MSG_WAIT };
 
 		if (pair(sv) != 0) {
 			T_CHECK(!"socketpair");
 			return;
 		}
 		T_CHECK(write(sv[0], hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr));
-		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == VIVO_ERR_MSG_IO);
+		T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) ==
+		    VIVO_ERR_MSG_IO);
 		T_CHECK(err != NULL);
 		close(sv[0]);
 		close(sv[1]);
@@ -889,7 +895,8 @@ read_peer_closes_mid_length_word(void)
 	T_CHECK(write(sv[0], "\0\0", 2) == 2);
 	close(sv[0]);
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) == VIVO_ERR_MSG_IO); /* no deadline */
+	T_CHECK(vivo_msg_read(sv[1], &m, -1, &err) ==
+	    VIVO_ERR_MSG_IO); /* no deadline */
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 	close(sv[1]);
 
@@ -916,7 +923,8 @@ read_deadline_passes(void)
 		return;
 	}
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
+	T_CHECK(
+	    vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
 	dt = vivo_now_ms() - t0;
 	T_CHECK(dt >= 100);
 	T_CHECK(dt < 2000);
@@ -925,11 +933,13 @@ read_deadline_passes(void)
 	/* a peer that stalls after half a message: also the deadline */
 	T_CHECK(write(sv[0], "\0\0\0\x1a\x01\x01", 6) == 6);
 	t0 = vivo_now_ms();
-	T_CHECK(vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
+	T_CHECK(
+	    vivo_msg_read(sv[1], &m, t0 + 100, &err) == VIVO_ERR_MSG_DEADLINE);
 	T_CHECK(vivo_now_ms() - t0 < 2000);
 
 	/* a deadline already in the past */
-	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() - 1, &err) == VIVO_ERR_MSG_DEADLINE);
+	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() - 1, &err) ==
+	    VIVO_ERR_MSG_DEADLINE);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -983,7 +993,8 @@ write_to_closed_peer_fails_without_sigpipe(void)
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, VIVO_R_OK);
 	vivo_msg_set_str(&m, VIVO_TAG_REASON, "why");
 	/* SIGPIPE is not ignored here: a plain write would kill the test */
-	T_CHECK(vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
+	T_CHECK(
+	    vivo_msg_write(sv[0], &m, vivo_now_ms() + 1000) == VIVO_ERR_MSG_IO);
 	close(sv[0]);
 }
 
@@ -1001,7 +1012,8 @@ read_rejects_garbage_body(void)
 		return;
 	}
 	T_CHECK(write(sv[0], msg, sizeof(msg)) == (ssize_t)sizeof(msg));
-	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) == VIVO_ERR_MSG_IO);
+	T_CHECK(vivo_msg_read(sv[1], &m, vivo_now_ms() + 1000, &err) ==
+	    VIVO_ERR_MSG_IO);
 	T_CHECK(err != NULL);
 	close(sv[0]);
 	close(sv[1]);
@@ -1029,18 +1041,13 @@ encode_refuses_unknown_result_and_flags(void)
 	T_CHECK(vivo_msg_encode(&m, buf, sizeof(buf), &len) == 0);
 }
 
-T_MAIN("proto",
-    T_CASE(auth_round_trip),
-    T_CASE(auth_empty_config_is_present),
-    T_CASE(auth_wire_bytes),
-    T_CASE(wait_round_trip),
-    T_CASE(result_round_trip_full),
-    T_CASE(result_round_trip_minimal),
+T_MAIN("proto", T_CASE(auth_round_trip), T_CASE(auth_empty_config_is_present),
+    T_CASE(auth_wire_bytes), T_CASE(wait_round_trip),
+    T_CASE(result_round_trip_full), T_CASE(result_round_trip_minimal),
     T_CASE(longest_strings_round_trip),
     T_CASE(set_str_refuses_too_long_and_wrong_tag),
     T_CASE(decode_accepts_the_valid_bases),
-    T_CASE(decode_rejects_wrong_version),
-    T_CASE(decode_rejects_unknown_type),
+    T_CASE(decode_rejects_wrong_version), T_CASE(decode_rejects_unknown_type),
     T_CASE(decode_rejects_unknown_tag),
     T_CASE(decode_rejects_tag_not_allowed_for_type),
     T_CASE(decode_rejects_duplicate_tag),
@@ -1050,20 +1057,17 @@ T_MAIN("proto",
     T_CASE(decode_rejects_field_longer_than_buffer),
     T_CASE(decode_rejects_nul_in_string),
     T_CASE(decode_rejects_integer_not_4_bytes),
-    T_CASE(decode_rejects_unknown_result),
-    T_CASE(decode_rejects_unknown_flags),
+    T_CASE(decode_rejects_unknown_result), T_CASE(decode_rejects_unknown_flags),
     T_CASE(decode_rejects_bad_body_length),
     T_CASE(decode_rejects_trailing_garbage),
     T_CASE(encode_refuses_field_not_allowed),
     T_CASE(encode_refuses_missing_required),
     T_CASE(encode_refuses_unknown_type_and_small_buffer),
-    T_CASE(write_read_round_trip),
-    T_CASE(write_refuses_invalid_message),
+    T_CASE(write_read_round_trip), T_CASE(write_refuses_invalid_message),
     T_CASE(read_rejects_oversized_length_word),
     T_CASE(read_rejects_short_length_word),
     T_CASE(read_peer_closes_mid_message),
-    T_CASE(read_peer_closes_mid_length_word),
-    T_CASE(read_deadline_passes),
+    T_CASE(read_peer_closes_mid_length_word), T_CASE(read_deadline_passes),
     T_CASE(write_deadline_passes_when_peer_does_not_read),
     T_CASE(write_to_closed_peer_fails_without_sigpipe),
     T_CASE(read_rejects_garbage_body),

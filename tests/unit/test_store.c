@@ -31,7 +31,7 @@ static const uint8_t UID7[7] = { 0x04, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6 };
 #define HASH "ae94468bb6c82cf4cb483c3ae798dbc1395f4abbfd7034e86de9576bd904b0f1"
 
 #define UIDG(kdf, iter, salt, hash)                                            \
-	"uid = { kdf = \"" kdf "\"; iterations = " iter "; salt = \"" salt      \
+	"uid = { kdf = \"" kdf "\"; iterations = " iter "; salt = \"" salt     \
 	"\"; hash = \"" hash "\"; };\n"
 #define LBL "label = \"Left hand\";\n"
 #define MTH "method = \"uid\";\n"
@@ -81,8 +81,8 @@ refused(const char *text, const char *key)
 static void
 with_label(char *out, size_t outsz, const char *label)
 {
-	snprintf(out, outsz, STORE(ENTRY("label = \"%s\";\n" MTH CRT UID)),
-	    label);
+	snprintf(
+	    out, outsz, STORE(ENTRY("label = \"%s\";\n" MTH CRT UID)), label);
 }
 
 /* A store text whose single entry has `created`. */
@@ -98,9 +98,11 @@ static void
 with_uid(char *out, size_t outsz, const char *iter, const char *salt,
     const char *hash)
 {
-	snprintf(out, outsz, STORE(ENTRY(LBL MTH CRT
-	    "uid = { kdf = \"pbkdf2-sha256\"; iterations = %s; salt = %s; "
-	    "hash = %s; };\n")), iter, salt, hash);
+	snprintf(out, outsz,
+	    STORE(ENTRY(LBL MTH CRT
+		"uid = { kdf = \"pbkdf2-sha256\"; iterations = %s; salt = %s; "
+		"hash = %s; };\n")),
+	    iter, salt, hash);
 }
 
 /* n entries labelled e1..en. */
@@ -129,8 +131,8 @@ static int
 entry(struct vivo_entry *e, const char *label)
 {
 	if (!have_enrolled) {
-		if (vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN,
-		    &enrolled) != 0)
+		if (vivo_uid_enroll(
+			UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &enrolled) != 0)
 			return -1;
 		have_enrolled = 1;
 	}
@@ -177,7 +179,8 @@ parse_valid_entry(void)
 	T_CHECK(s.n == 0);
 	/* upper-case hex is hex */
 	T_CHECK(parses(STORE(ENTRY(LBL MTH CRT UIDG("pbkdf2-sha256", "10000",
-	    "000102030405060708090A0B0C0D0E0F", HASH))), &s));
+			   "000102030405060708090A0B0C0D0E0F", HASH))),
+	    &s));
 	T_CHECK(s.n == 1 && s.e[0].uid.salt[10] == 0x0a);
 }
 
@@ -228,23 +231,24 @@ parse_rejects_incomplete_entry(void)
 	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT "uid = 5;\n")), "uid"));
 	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT "uid = ( 1 );\n")), "uid"));
 	/* a bad second entry spoils the file */
-	T_CHECK(refused(STORE(GOOD ",\n" ENTRY("label = \"Right\";\n" MTH CRT)),
-	    "uid"));
+	T_CHECK(refused(
+	    STORE(GOOD ",\n" ENTRY("label = \"Right\";\n" MTH CRT)), "uid"));
 }
 
 static void
 parse_rejects_methods(void)
 {
-	T_CHECK(refused(STORE(ENTRY(LBL "method = \"fido\";\n" CRT UID)),
-	    "method"));
-	T_CHECK(refused(STORE(ENTRY(LBL "method = \"UID\";\n" CRT UID)),
-	    "method"));
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL "method = \"fido\";\n" CRT UID)), "method"));
+	T_CHECK(
+	    refused(STORE(ENTRY(LBL "method = \"UID\";\n" CRT UID)), "method"));
 	T_CHECK(refused(STORE(ENTRY(LBL "method = 1;\n" CRT UID)), "method"));
 	/* a u2f or hmac entry cannot carry uid data instead of its own group
 	 * (the uid data would otherwise be ignored, or read as theirs) */
-	T_CHECK(refused(STORE(ENTRY(LBL "method = \"u2f\";\n" CRT UID)), "u2f"));
-	T_CHECK(refused(STORE(ENTRY(LBL "method = \"hmac\";\n" CRT UID)),
-	    "hmac"));
+	T_CHECK(
+	    refused(STORE(ENTRY(LBL "method = \"u2f\";\n" CRT UID)), "u2f"));
+	T_CHECK(
+	    refused(STORE(ENTRY(LBL "method = \"hmac\";\n" CRT UID)), "hmac"));
 	/* a uid entry with a second method's group is not a uid entry */
 	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT UID "u2f = { };\n")), "u2f"));
 }
@@ -252,25 +256,29 @@ parse_rejects_methods(void)
 static void
 parse_rejects_unknown_keys(void)
 {
-	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT UID "note = \"x\";\n")),
-	    "note"));
-	T_CHECK(refused("version = 1;\nowner = \"alice\";\nimplants = ();",
-	    "owner"));
-	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT
-	    "uid = { kdf = \"pbkdf2-sha256\"; iterations = 10000; salt = \""
-	    SALT "\"; hash = \"" HASH "\"; pepper = \"00\"; };\n")), "pepper"));
+	T_CHECK(
+	    refused(STORE(ENTRY(LBL MTH CRT UID "note = \"x\";\n")), "note"));
+	T_CHECK(refused(
+	    "version = 1;\nowner = \"alice\";\nimplants = ();", "owner"));
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL MTH CRT
+		"uid = { kdf = \"pbkdf2-sha256\"; iterations = 10000; salt = "
+		"\"" SALT "\"; hash = \"" HASH "\"; pepper = \"00\"; };\n")),
+	    "pepper"));
 }
 
 static void
 parse_rejects_kdf(void)
 {
-	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT UIDG("pbkdf2-sha1", "10000",
-	    SALT, HASH))), "kdf"));
-	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT UIDG("", "10000", SALT, HASH))),
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL MTH CRT UIDG("pbkdf2-sha1", "10000", SALT, HASH))),
 	    "kdf"));
-	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT
-	    "uid = { iterations = 10000; salt = \"" SALT "\"; hash = \"" HASH
-	    "\"; };\n")), "kdf"));
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL MTH CRT UIDG("", "10000", SALT, HASH))), "kdf"));
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL MTH CRT "uid = { iterations = 10000; salt = \"" SALT
+				    "\"; hash = \"" HASH "\"; };\n")),
+	    "kdf"));
 }
 
 static void
@@ -332,20 +340,29 @@ static void
 parse_rejects_duplicate_labels(void)
 {
 	T_CHECK(refused(STORE(GOOD ",\n" GOOD), "duplicate"));
-	T_CHECK(refused(STORE(GOOD ",\n" ENTRY("label = \"Right\";\n" MTH CRT UID)
-	    ",\n" GOOD), "duplicate"));
+	T_CHECK(refused(STORE(GOOD ",\n" ENTRY(
+			    "label = \"Right\";\n" MTH CRT UID) ",\n" GOOD),
+	    "duplicate"));
 }
 
 static void
 parse_created_form(void)
 {
 	static const char *const bad[] = {
-		"2026-11-27 07:00:00Z", "2026-11-27T07:00:00",
-		"2026-11-27T07:00:00+00:00", "26-11-27T07:00:00Z",
-		"2026-11-27T07:00:00.000Z", "2026-11-27", "",
-		"2026-1-27T07:00:00Z", "2026-11-27T07:00:00z",
-		"2026-11-27t07:00:00Z", "20261127T070000Z", "yesterday",
-		"2026-11-27T07:00:00ZZ", " 2026-11-27T07:00:00Z",
+		"2026-11-27 07:00:00Z",
+		"2026-11-27T07:00:00",
+		"2026-11-27T07:00:00+00:00",
+		"26-11-27T07:00:00Z",
+		"2026-11-27T07:00:00.000Z",
+		"2026-11-27",
+		"",
+		"2026-1-27T07:00:00Z",
+		"2026-11-27T07:00:00z",
+		"2026-11-27t07:00:00Z",
+		"20261127T070000Z",
+		"yesterday",
+		"2026-11-27T07:00:00ZZ",
+		" 2026-11-27T07:00:00Z",
 	};
 	static struct vivo_store s;
 	char t[2048], now[32];
@@ -354,8 +371,8 @@ parse_created_form(void)
 		with_created(t, sizeof(t), bad[i]);
 		T_CHECK(refused(t, "created"));
 	}
-	T_CHECK(refused(STORE(ENTRY(LBL MTH "created = 20261127;\n" UID)),
-	    "created"));
+	T_CHECK(refused(
+	    STORE(ENTRY(LBL MTH "created = 20261127;\n" UID)), "created"));
 	/* what vivo_store_now writes is accepted */
 	vivo_store_now(now);
 	with_created(t, sizeof(t), now);
@@ -384,12 +401,14 @@ parse_salt_and_hash(void)
 	T_CHECK(refused(t, "salt"));
 	/* 31 and 33 bytes of hash, not hex */
 	with_uid(t, sizeof(t), "10000", "\"" SALT "\"",
-	    "\"ae94468bb6c82cf4cb483c3ae798dbc1395f4abbfd7034e86de9576bd904b0\"");
+	    "\"ae94468bb6c82cf4cb483c3ae798dbc1395f4abbfd7034e86de9576bd904b0"
+	    "\"");
 	T_CHECK(refused(t, "hash"));
 	with_uid(t, sizeof(t), "10000", "\"" SALT "\"", "\"" HASH "00\"");
 	T_CHECK(refused(t, "hash"));
 	with_uid(t, sizeof(t), "10000", "\"" SALT "\"",
-	    "\"ae94468bb6c82cf4cb483c3ae798dbc1395f4abbfd7034e86de9576bd904b0f \"");
+	    "\"ae94468bb6c82cf4cb483c3ae798dbc1395f4abbfd7034e86de9576bd904b0f "
+	    "\"");
 	T_CHECK(refused(t, "hash"));
 }
 
@@ -412,8 +431,9 @@ parse_iterations(void)
 	with_uid(t, sizeof(t), "100000.0", "\"" SALT "\"", "\"" HASH "\"");
 	T_CHECK(refused(t, "iterations"));
 	T_CHECK(refused(STORE(ENTRY(LBL MTH CRT
-	    "uid = { kdf = \"pbkdf2-sha256\"; salt = \"" SALT "\"; hash = \""
-	    HASH "\"; };\n")), "iterations"));
+			    "uid = { kdf = \"pbkdf2-sha256\"; salt = \"" SALT
+			    "\"; hash = \"" HASH "\"; };\n")),
+	    "iterations"));
 	/* 2^32 + 10000: libconfig 1.5 alone would read 10000 */
 	with_uid(t, sizeof(t), "4294977296", "\"" SALT "\"", "\"" HASH "\"");
 	T_CHECK(refused(t, "iterations"));
@@ -431,16 +451,21 @@ parse_rejects_include(void)
 {
 	char inc[PATH_MAX], t[PATH_MAX + 256];
 
-	T_CHECK(refused("@include \"/etc/hostname\"\n" STORE(GOOD), "@include"));
-	T_CHECK(refused(STORE(GOOD) "@include \"/etc/hostname\"\n", "@include"));
+	T_CHECK(
+	    refused("@include \"/etc/hostname\"\n" STORE(GOOD), "@include"));
+	T_CHECK(
+	    refused(STORE(GOOD) "@include \"/etc/hostname\"\n", "@include"));
 	T_CHECK(refused("version = 1;\n  @include \"/etc/hostname\"\n"
-	    "implants = ();\n", "@include"));
+			"implants = ();\n",
+	    "@include"));
 	T_CHECK(refused("version = 1;\n\t@include \"/etc/hostname\"\n"
-	    "implants = ();\n", "@include"));
+			"implants = ();\n",
+	    "@include"));
 
 	/* the included file would complete the store: still refused */
 	if (put("frag", "implants = (" GOOD ");\n",
-	    strlen("implants = (" GOOD ");\n"), 0644, inc, sizeof(inc)) != 0) {
+		strlen("implants = (" GOOD ");\n"), 0644, inc,
+		sizeof(inc)) != 0) {
 		T_CHECK(!"cannot write the fragment");
 		return;
 	}
@@ -466,8 +491,8 @@ format_parse_round_trip(void)
 	T_CHECK(entry(&s.e[2], "say \"hi\" \\ bye # // /* */ ;") == 0);
 	T_CHECK(entry(&s.e[3], long_label) == 0);
 	/* a second, independent enrollment */
-	T_CHECK(vivo_uid_enroll(uid4, sizeof(uid4), VIVO_UID_ITER_MIN,
-	    &s.e[3].uid) == 0);
+	T_CHECK(vivo_uid_enroll(
+		    uid4, sizeof(uid4), VIVO_UID_ITER_MIN, &s.e[3].uid) == 0);
 	vivo_store_now(s.e[3].created);
 	s.n = 4;
 
@@ -494,7 +519,7 @@ format_multibyte_label_round_trip(void)
 	with_label(t, sizeof(t), "Hand \xe2\x9c\x8b links \xf0\x9f\xa6\xbe");
 	T_CHECK(parses(t, &s));
 	T_CHECK(strcmp(s.e[0].label,
-	    "Hand \xe2\x9c\x8b links \xf0\x9f\xa6\xbe") == 0);
+		    "Hand \xe2\x9c\x8b links \xf0\x9f\xa6\xbe") == 0);
 	T_CHECK(vivo_store_format(&s, &text, &len) == 0);
 	T_CHECK(text != NULL && parses(text, &back));
 	T_CHECK(back.n == 1 && same_entry(&s.e[0], &back.e[0]));
@@ -584,8 +609,8 @@ system_path(void)
 	vivo_config_defaults(&c);
 	T_CHECK(vivo_store_system_path(&c, "alice", out, sizeof(out)) == 0);
 	T_CHECK(strcmp(out, "/etc/security/pam_vivo/users/alice") == 0);
-	T_CHECK(vivo_store_system_path(&c, "../../passwd", out, sizeof(out)) ==
-	    -1);
+	T_CHECK(
+	    vivo_store_system_path(&c, "../../passwd", out, sizeof(out)) == -1);
 	T_CHECK(vivo_store_system_path(&c, "..", out, sizeof(out)) == -1);
 	T_CHECK(vivo_store_system_path(&c, "a/b", out, sizeof(out)) == -1);
 	T_CHECK(vivo_store_system_path(&c, "", out, sizeof(out)) == -1);
@@ -651,7 +676,8 @@ load_unsafe_file(void)
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
 	    VIVO_ERR_FILE_UNSAFE);
 	T_CHECK(chmod(path, 0600) == 0); /* control */
-	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) == 0 && s.n == 1);
+	T_CHECK(
+	    vivo_store_load(path, 0, &s, err, sizeof(err)) == 0 && s.n == 1);
 	/* owned by someone else */
 	T_CHECK(chown(path, 12345, 12345) == 0);
 	T_CHECK(vivo_store_load(path, 0, &s, err, sizeof(err)) ==
@@ -692,7 +718,7 @@ load_corrupt_file(void)
 
 	for (size_t i = 0; i < VIVO_NELEM(bad); i++) {
 		if (put("bad", bad[i], strlen(bad[i]), 0600, path,
-		    sizeof(path)) != 0) {
+			sizeof(path)) != 0) {
 			T_CHECK(!"cannot write");
 			return;
 		}
@@ -710,30 +736,16 @@ load_corrupt_file(void)
 	    VIVO_ERR_STORE_CORRUPT);
 }
 
-T_MAIN("store",
-    T_CASE(parse_valid_entry),
-    T_CASE(parse_rejects_version),
-    T_CASE(parse_rejects_implants_not_a_list),
-    T_CASE(parse_entry_count),
-    T_CASE(parse_rejects_incomplete_entry),
-    T_CASE(parse_rejects_methods),
-    T_CASE(parse_rejects_unknown_keys),
-    T_CASE(parse_rejects_kdf),
-    T_CASE(parse_label_control_chars),
-    T_CASE(parse_label_bad_utf8),
-    T_CASE(parse_label_length),
-    T_CASE(parse_rejects_duplicate_labels),
-    T_CASE(parse_created_form),
-    T_CASE(parse_salt_and_hash),
-    T_CASE(parse_iterations),
-    T_CASE(parse_rejects_include),
-    T_CASE(format_parse_round_trip),
-    T_CASE(format_multibyte_label_round_trip),
-    T_CASE(format_empty_store),
-    T_CASE(add_find_remove),
-    T_CASE(add_refuses_duplicate_and_overflow),
-    T_CASE(system_path),
-    T_CASE(save_load_round_trip),
-    T_CASE(load_unsafe_file),
-    T_CASE(load_missing_file),
-    T_CASE(load_corrupt_file))
+T_MAIN("store", T_CASE(parse_valid_entry), T_CASE(parse_rejects_version),
+    T_CASE(parse_rejects_implants_not_a_list), T_CASE(parse_entry_count),
+    T_CASE(parse_rejects_incomplete_entry), T_CASE(parse_rejects_methods),
+    T_CASE(parse_rejects_unknown_keys), T_CASE(parse_rejects_kdf),
+    T_CASE(parse_label_control_chars), T_CASE(parse_label_bad_utf8),
+    T_CASE(parse_label_length), T_CASE(parse_rejects_duplicate_labels),
+    T_CASE(parse_created_form), T_CASE(parse_salt_and_hash),
+    T_CASE(parse_iterations), T_CASE(parse_rejects_include),
+    T_CASE(format_parse_round_trip), T_CASE(format_multibyte_label_round_trip),
+    T_CASE(format_empty_store), T_CASE(add_find_remove),
+    T_CASE(add_refuses_duplicate_and_overflow), T_CASE(system_path),
+    T_CASE(save_load_round_trip), T_CASE(load_unsafe_file),
+    T_CASE(load_missing_file), T_CASE(load_corrupt_file))

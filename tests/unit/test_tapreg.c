@@ -38,7 +38,8 @@ cfg(const char *reader_filter)
 
 	vivo_config_defaults(&c);
 	if (reader_filter != NULL) {
-		(void)vivo_strlcpy(c.readers[0], reader_filter, sizeof(c.readers[0]));
+		(void)vivo_strlcpy(
+		    c.readers[0], reader_filter, sizeof(c.readers[0]));
 		c.nreaders = 1;
 	}
 	return c;
@@ -85,7 +86,7 @@ alone_is_free(void)
 
 	T_CHECK(a != NULL);
 	T_CHECK(vivo_tapreg_check(a, "Virtual PCD 00 00", vivo_tapreg_now(),
-	    other, sizeof(other)) == VIVO_TAPREG_FREE);
+		    other, sizeof(other)) == VIVO_TAPREG_FREE);
 	T_CHECK(count(d, 'w') == 1);
 	vivo_tapreg_leave(&a);
 	T_CHECK(a == NULL);
@@ -115,7 +116,7 @@ two_waiting_both_contested_and_named(void)
 	T_CHECK(vivo_tapreg_check(b, "R 1", now + 5, other, sizeof(other)) ==
 	    VIVO_TAPREG_FREE);
 	T_CHECK(vivo_tapreg_check(b, "R 0", now + VIVO_TAPREG_CONTEST_MS + 100,
-	    other, sizeof(other)) == VIVO_TAPREG_FREE);
+		    other, sizeof(other)) == VIVO_TAPREG_FREE);
 	vivo_tapreg_leave(&b);
 }
 
@@ -124,13 +125,14 @@ reader_filters_keep_requests_apart(void)
 {
 	struct vivo_config ca = cfg("ACS"), cb = cfg("Virtual");
 	const char *d = fresh();
-	vivo_tapreg_t *a = join_as(d, "login", &ca), *b = join_as(d, "sudo", &cb);
+	vivo_tapreg_t *a = join_as(d, "login", &ca),
+		      *b = join_as(d, "sudo", &cb);
 	char other[512];
 
 	T_CHECK(vivo_tapreg_check(b, "Virtual PCD 00 00", vivo_tapreg_now(),
-	    other, sizeof(other)) == VIVO_TAPREG_FREE);
+		    other, sizeof(other)) == VIVO_TAPREG_FREE);
 	T_CHECK(vivo_tapreg_check(b, "ACS ACR122U 00 00", vivo_tapreg_now(),
-	    other, sizeof(other)) == VIVO_TAPREG_CONTESTED);
+		    other, sizeof(other)) == VIVO_TAPREG_CONTESTED);
 	vivo_tapreg_leave(&a);
 	vivo_tapreg_leave(&b);
 }
@@ -145,7 +147,8 @@ dead_entry_counts_for_nothing_and_is_swept(void)
 	FILE *f;
 
 	/* what a killed helper leaves: a w. file nobody holds a lock on */
-	snprintf(path, sizeof(path), "%s/w.0123456789abcdef0123456789abcdef", d);
+	snprintf(
+	    path, sizeof(path), "%s/w.0123456789abcdef0123456789abcdef", d);
 	f = fopen(path, "w");
 	T_CHECK(f != NULL);
 	if (f != NULL) {
@@ -155,7 +158,7 @@ dead_entry_counts_for_nothing_and_is_swept(void)
 	a = join_as(d, "xlock", &c);
 	T_CHECK(access(path, F_OK) != 0); /* swept by root's join */
 	T_CHECK(vivo_tapreg_check(a, "R", vivo_tapreg_now(), other,
-	    sizeof(other)) == VIVO_TAPREG_FREE);
+		    sizeof(other)) == VIVO_TAPREG_FREE);
 	vivo_tapreg_leave(&a);
 }
 

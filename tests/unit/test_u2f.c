@@ -101,7 +101,8 @@ register_vector_mutations_fail(void)
 	app[31] ^= 0x80;
 	/* truncated anywhere, or with trailing bytes */
 	for (size_t cut = 0; cut < n; cut += 37)
-		T_CHECK(vivo_u2f_register_parse(resp, cut, chal, app, &reg) != 0);
+		T_CHECK(
+		    vivo_u2f_register_parse(resp, cut, chal, app, &reg) != 0);
 	resp[n] = 0x00;
 	T_CHECK(vivo_u2f_register_parse(resp, n + 1, chal, app, &reg) != 0);
 }
@@ -182,7 +183,8 @@ app_param_is_sha256_of_appid(void)
 	uint8_t p[32], want[32];
 
 	/* printf 'pam://host' | sha256sum */
-	hexin("82913f89f8c7f9c6c43461d48bb7216621d4be114d995c3e6cc865f076070ec0",
+	hexin(
+	    "82913f89f8c7f9c6c43461d48bb7216621d4be114d995c3e6cc865f076070ec0",
 	    want, 32);
 	T_CHECK(vivo_u2f_app_param("pam://host", p) == 0);
 	T_CHECK(memcmp(p, want, 32) == 0);
@@ -254,7 +256,7 @@ xfer_collects_61xx_pieces(void)
 	memset(&f, 0, sizeof(f));
 	f.reply_total = 900; /* ten pieces of 90 */
 	T_CHECK(vivo_apdu_xfer(&t, 0, 1, 0, 0, (const uint8_t *)"x", 1, out,
-	    sizeof(out), &olen, &sw) == 0);
+		    sizeof(out), &olen, &sw) == 0);
 	T_CHECK(sw == 0x9000 && olen == 900 && f.n == 10);
 	for (size_t i = 0; i < olen; i++)
 		ok &= out[i] == (uint8_t)i;
@@ -274,7 +276,7 @@ xfer_bounds_endless_61xx(void)
 	memset(&f, 0, sizeof(f));
 	f.endless = 1;
 	T_CHECK(vivo_apdu_xfer(&t, 0, 1, 0, 0, NULL, 0, out, sizeof(out), &olen,
-	    &sw) == VIVO_ERR_CARD_PROTO);
+		    &sw) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(f.n <= VIVO_XFER_ROUNDS + 1);
 }
 
@@ -292,7 +294,7 @@ xfer_chains_long_commands(void)
 		data[i] = (uint8_t)i;
 	f.reply_total = 10;
 	T_CHECK(vivo_apdu_xfer(&t, 0, 2, 3, 0, data, sizeof(data), out,
-	    sizeof(out), &olen, &sw) == 0);
+		    sizeof(out), &olen, &sw) == 0);
 	T_CHECK(f.n == 2);
 	T_CHECK(f.cmds[0][0] == 0x10 && f.cmds[0][4] == 240 &&
 	    f.cmdlen[0] == 5 + 240);

@@ -208,7 +208,8 @@ read_accepts_6282_with_data(void)
 static void
 read_refused_by_status_word(void)
 {
-	static const uint16_t sws[] = { 0x6a81, 0x6d00, 0x6e00, 0x6300, 0x9001 };
+	static const uint16_t sws[] = { 0x6a81, 0x6d00, 0x6e00, 0x6300,
+		0x9001 };
 
 	for (size_t i = 0; i < VIVO_NELEM(sws); i++) {
 		struct fake f;
@@ -350,7 +351,8 @@ is_random(void)
 {
 	static const uint8_t r4[4] = { 0x08, 0x12, 0x34, 0x56 };
 	static const uint8_t n4[4] = { 0x04, 0x12, 0x34, 0x56 };
-	static const uint8_t r7[7] = { 0x08, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc };
+	static const uint8_t r7[7] = { 0x08, 0x12, 0x34, 0x56, 0x78, 0x9a,
+		0xbc };
 
 	T_CHECK(vivo_uid_is_random(r4, 4) == 1);
 	T_CHECK(vivo_uid_is_random(n4, 4) == 0);
@@ -366,7 +368,8 @@ enroll_then_match(void)
 	struct vivo_uid_data d;
 	uint8_t u[7];
 
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
+	T_CHECK(
+	    vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
 	T_CHECK(d.iterations == VIVO_UID_ITER_MIN);
 	T_CHECK(vivo_uid_match(UID7, sizeof(UID7), &d) == 1);
 
@@ -388,7 +391,8 @@ match_refuses_prefix_and_extension(void)
 	struct vivo_uid_data d;
 	uint8_t longer[8];
 
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
+	T_CHECK(
+	    vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
 	T_CHECK(vivo_uid_match(UID7, 6, &d) == 0);
 	T_CHECK(vivo_uid_match(UID7, 4, &d) == 0);
 	memcpy(longer, UID7, 7);
@@ -413,7 +417,8 @@ match_distinguishes_trailing_zero_bytes(void)
 		0x00 };
 	struct vivo_uid_data d;
 
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
+	T_CHECK(
+	    vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &d) == 0);
 	T_CHECK(vivo_uid_match(u10, sizeof(u10), &d) == 0);
 	T_CHECK(vivo_uid_enroll(z7, sizeof(z7), VIVO_UID_ITER_MIN, &d) == 0);
 	T_CHECK(vivo_uid_match(z7, 6, &d) == 0);
@@ -424,8 +429,10 @@ enrollments_are_salted(void)
 {
 	struct vivo_uid_data a, b;
 
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &a) == 0);
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &b) == 0);
+	T_CHECK(
+	    vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &a) == 0);
+	T_CHECK(
+	    vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN, &b) == 0);
 	T_CHECK(memcmp(a.salt, b.salt, sizeof(a.salt)) != 0);
 	T_CHECK(memcmp(a.hash, b.hash, sizeof(a.hash)) != 0);
 	/* each still matches its UID */
@@ -440,9 +447,38 @@ enrollments_are_salted(void)
  *                       bytes(range(16)), 10000).hex()
  */
 static const uint8_t KAT_HASH[32] = {
-	0xae, 0x94, 0x46, 0x8b, 0xb6, 0xc8, 0x2c, 0xf4, 0xcb, 0x48, 0x3c,
-	0x3a, 0xe7, 0x98, 0xdb, 0xc1, 0x39, 0x5f, 0x4a, 0xbb, 0xfd, 0x70,
-	0x34, 0xe8, 0x6d, 0xe9, 0x57, 0x6b, 0xd9, 0x04, 0xb0, 0xf1,
+	0xae,
+	0x94,
+	0x46,
+	0x8b,
+	0xb6,
+	0xc8,
+	0x2c,
+	0xf4,
+	0xcb,
+	0x48,
+	0x3c,
+	0x3a,
+	0xe7,
+	0x98,
+	0xdb,
+	0xc1,
+	0x39,
+	0x5f,
+	0x4a,
+	0xbb,
+	0xfd,
+	0x70,
+	0x34,
+	0xe8,
+	0x6d,
+	0xe9,
+	0x57,
+	0x6b,
+	0xd9,
+	0x04,
+	0xb0,
+	0xf1,
 };
 
 static void
@@ -483,10 +519,10 @@ enroll_refuses_bad_parameters(void)
 	struct vivo_uid_data d;
 	uint8_t u11[11] = { 0 };
 
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MIN - 1, &d) ==
-	    -1);
-	T_CHECK(vivo_uid_enroll(UID7, sizeof(UID7), VIVO_UID_ITER_MAX + 1, &d) ==
-	    -1);
+	T_CHECK(vivo_uid_enroll(
+		    UID7, sizeof(UID7), VIVO_UID_ITER_MIN - 1, &d) == -1);
+	T_CHECK(vivo_uid_enroll(
+		    UID7, sizeof(UID7), VIVO_UID_ITER_MAX + 1, &d) == -1);
 	T_CHECK(vivo_uid_enroll(UID7, 0, VIVO_UID_ITER_MIN, &d) == -1);
 	T_CHECK(vivo_uid_enroll(u11, sizeof(u11), VIVO_UID_ITER_MIN, &d) == -1);
 }
@@ -509,23 +545,13 @@ match_refuses_weakened_data(void)
 	T_CHECK(vivo_uid_match(UID7, 0, &d) == -1);
 }
 
-T_MAIN("uid",
-    T_CASE(read_sends_get_data),
-    T_CASE(read_accepts_4_and_10_bytes),
-    T_CASE(read_retries_with_le_from_6c),
-    T_CASE(read_retries_6c_only_once),
-    T_CASE(read_accepts_6282_with_data),
-    T_CASE(read_refused_by_status_word),
-    T_CASE(read_rejects_bad_uid_lengths),
-    T_CASE(read_rejects_one_byte_reply),
-    T_CASE(read_rejects_oversized_reply),
-    T_CASE(read_empty_reply_is_chip_gone),
-    T_CASE(read_transport_error),
-    T_CASE(is_random),
-    T_CASE(enroll_then_match),
+T_MAIN("uid", T_CASE(read_sends_get_data), T_CASE(read_accepts_4_and_10_bytes),
+    T_CASE(read_retries_with_le_from_6c), T_CASE(read_retries_6c_only_once),
+    T_CASE(read_accepts_6282_with_data), T_CASE(read_refused_by_status_word),
+    T_CASE(read_rejects_bad_uid_lengths), T_CASE(read_rejects_one_byte_reply),
+    T_CASE(read_rejects_oversized_reply), T_CASE(read_empty_reply_is_chip_gone),
+    T_CASE(read_transport_error), T_CASE(is_random), T_CASE(enroll_then_match),
     T_CASE(match_refuses_prefix_and_extension),
     T_CASE(match_distinguishes_trailing_zero_bytes),
-    T_CASE(enrollments_are_salted),
-    T_CASE(match_known_answer),
-    T_CASE(enroll_refuses_bad_parameters),
-    T_CASE(match_refuses_weakened_data))
+    T_CASE(enrollments_are_salted), T_CASE(match_known_answer),
+    T_CASE(enroll_refuses_bad_parameters), T_CASE(match_refuses_weakened_data))

@@ -89,8 +89,9 @@ label_valid_accepts_printable_utf8(void)
 	T_CHECK(vivo_label_valid("Hand \xe2\x9c\x8b links") == 1); /* U+270B */
 	T_CHECK(vivo_label_valid("\xf0\x9f\xa6\xbe") == 1);        /* U+1F9BE */
 	T_CHECK(vivo_label_valid("caf\xc3\xa9") == 1);             /* U+00E9 */
-	T_CHECK(vivo_label_valid("a\xc2\xa0" "b") == 1);           /* U+00A0 */
-	T_CHECK(vivo_label_valid("\xf4\x8f\xbf\xbf") == 1);        /* U+10FFFF */
+	T_CHECK(vivo_label_valid("a\xc2\xa0"
+				 "b") == 1);                /* U+00A0 */
+	T_CHECK(vivo_label_valid("\xf4\x8f\xbf\xbf") == 1); /* U+10FFFF */
 	T_CHECK(vivo_label_valid("a/b:c\"d\\e") == 1);
 	memset(max, 'x', VIVO_LABEL_MAX);
 	max[VIVO_LABEL_MAX] = '\0';
@@ -122,7 +123,8 @@ label_valid_rejects_length(void)
 static void
 label_valid_rejects_controls(void)
 {
-	T_CHECK(vivo_label_valid("a\x01" "b") == 0);
+	T_CHECK(vivo_label_valid("a\x01"
+				 "b") == 0);
 	T_CHECK(vivo_label_valid("a\tb") == 0);
 	T_CHECK(vivo_label_valid("a\nb") == 0);
 	T_CHECK(vivo_label_valid("a\x1b[31m") == 0);
@@ -130,26 +132,30 @@ label_valid_rejects_controls(void)
 	T_CHECK(vivo_label_valid("a\xc2\x85") == 0); /* U+0085 NEL (C1) */
 	T_CHECK(vivo_label_valid("\xc2\x80") == 0);  /* U+0080 */
 	T_CHECK(vivo_label_valid("\xc2\x9f") == 0);  /* U+009F */
-	T_CHECK(vivo_label_valid("\xc2\x9b" "31m") == 0); /* CSI */
+	T_CHECK(vivo_label_valid("\xc2\x9b"
+				 "31m") == 0); /* CSI */
 }
 
 static void
 label_valid_rejects_bad_utf8(void)
 {
 	T_CHECK(vivo_label_valid("\xff") == 0);
-	T_CHECK(vivo_label_valid("a\xfe" "b") == 0);
-	T_CHECK(vivo_label_valid("\x80") == 0);             /* lone continuation */
-	T_CHECK(vivo_label_valid("\xc0\xaf") == 0);         /* overlong '/' */
-	T_CHECK(vivo_label_valid("\xc1\xbf") == 0);         /* overlong */
-	T_CHECK(vivo_label_valid("\xe0\x80\xaf") == 0);     /* overlong, 3 bytes */
-	T_CHECK(vivo_label_valid("\xf0\x80\x80\xaf") == 0); /* overlong, 4 bytes */
-	T_CHECK(vivo_label_valid("\xed\xa0\x80") == 0);     /* U+D800 surrogate */
-	T_CHECK(vivo_label_valid("\xed\xbf\xbf") == 0);     /* U+DFFF surrogate */
+	T_CHECK(vivo_label_valid("a\xfe"
+				 "b") == 0);
+	T_CHECK(vivo_label_valid("\x80") == 0);         /* lone continuation */
+	T_CHECK(vivo_label_valid("\xc0\xaf") == 0);     /* overlong '/' */
+	T_CHECK(vivo_label_valid("\xc1\xbf") == 0);     /* overlong */
+	T_CHECK(vivo_label_valid("\xe0\x80\xaf") == 0); /* overlong, 3 bytes */
+	T_CHECK(
+	    vivo_label_valid("\xf0\x80\x80\xaf") == 0); /* overlong, 4 bytes */
+	T_CHECK(vivo_label_valid("\xed\xa0\x80") == 0); /* U+D800 surrogate */
+	T_CHECK(vivo_label_valid("\xed\xbf\xbf") == 0); /* U+DFFF surrogate */
 	T_CHECK(vivo_label_valid("\xf4\x90\x80\x80") == 0); /* > U+10FFFF */
 	T_CHECK(vivo_label_valid("\xf5\x80\x80\x80") == 0);
 	T_CHECK(vivo_label_valid("\xf8\x88\x80\x80\x80") == 0);
-	T_CHECK(vivo_label_valid("ab\xe2\x9c") == 0);       /* truncated */
-	T_CHECK(vivo_label_valid("\xe2\x9c" "a") == 0);     /* bad continuation */
+	T_CHECK(vivo_label_valid("ab\xe2\x9c") == 0); /* truncated */
+	T_CHECK(vivo_label_valid("\xe2\x9c"
+				 "a") == 0); /* bad continuation */
 	T_CHECK(vivo_label_valid("\xc3") == 0);
 }
 
@@ -271,7 +277,8 @@ parse_uint_rejects_overflow(void)
 	unsigned v = 7;
 
 	/* past unsigned long: strtoul saturates with ERANGE */
-	T_CHECK(vivo_parse_uint("99999999999999999999999", 0, UINT_MAX, &v) == -1);
+	T_CHECK(
+	    vivo_parse_uint("99999999999999999999999", 0, UINT_MAX, &v) == -1);
 	/* fits unsigned long but not unsigned: must not wrap to 0 */
 	T_CHECK(vivo_parse_uint("4294967296", 0, UINT_MAX, &v) == -1);
 	T_CHECK(vivo_parse_uint("18446744073709551616", 0, UINT_MAX, &v) == -1);
@@ -332,14 +339,22 @@ label_valid_rejects_bidi_controls(void)
 		T_CHECK(vivo_label_valid(s) == 0);
 	}
 	/* their neighbours are ordinary characters */
-	T_CHECK(vivo_label_valid("a\xd8\x9b" "b") == 1);     /* U+061B */
-	T_CHECK(vivo_label_valid("a\xd8\x9d" "b") == 1);     /* U+061D */
-	T_CHECK(vivo_label_valid("a\xe2\x80\x8d" "b") == 1); /* U+200D ZWJ */
-	T_CHECK(vivo_label_valid("a\xe2\x80\x90" "b") == 1); /* U+2010 */
-	T_CHECK(vivo_label_valid("a\xe2\x80\xa9" "b") == 1); /* U+2029 */
-	T_CHECK(vivo_label_valid("a\xe2\x80\xaf" "b") == 1); /* U+202F */
-	T_CHECK(vivo_label_valid("a\xe2\x81\xa5" "b") == 1); /* U+2065 */
-	T_CHECK(vivo_label_valid("a\xe2\x81\xaa" "b") == 1); /* U+206A */
+	T_CHECK(vivo_label_valid("a\xd8\x9b"
+				 "b") == 1); /* U+061B */
+	T_CHECK(vivo_label_valid("a\xd8\x9d"
+				 "b") == 1); /* U+061D */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x8d"
+				 "b") == 1); /* U+200D ZWJ */
+	T_CHECK(vivo_label_valid("a\xe2\x80\x90"
+				 "b") == 1); /* U+2010 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xa9"
+				 "b") == 1); /* U+2029 */
+	T_CHECK(vivo_label_valid("a\xe2\x80\xaf"
+				 "b") == 1); /* U+202F */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xa5"
+				 "b") == 1); /* U+2065 */
+	T_CHECK(vivo_label_valid("a\xe2\x81\xaa"
+				 "b") == 1); /* U+206A */
 }
 
 /* vivo_log_escape of `in` into a large buffer: 0 and `want`. */
@@ -398,9 +413,11 @@ static void
 log_escape_utf8_and_bidi_bytes(void)
 {
 	T_CHECK(esc_is("caf\xc3\xa9", "caf\\xc3\\xa9"));
-	T_CHECK(esc_is("\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil")); /* RLO */
-	T_CHECK(esc_is("\xc2\x85", "\\xc2\\x85"));                   /* NEL */
-	T_CHECK(esc_is("\xff\x80", "\\xff\\x80"));                   /* not UTF-8 */
+	T_CHECK(esc_is("\xe2\x80\xae"
+		       "evil",
+	    "\\xe2\\x80\\xaeevil"));               /* RLO */
+	T_CHECK(esc_is("\xc2\x85", "\\xc2\\x85")); /* NEL */
+	T_CHECK(esc_is("\xff\x80", "\\xff\\x80")); /* not UTF-8 */
 	T_CHECK(esc_is("\xf0\x9f\xa6\xbe", "\\xf0\\x9f\\xa6\\xbe"));
 }
 
@@ -424,7 +441,9 @@ log_escape_null_and_zero_size(void)
 static void
 log_escape_truncates_at_every_size(void)
 {
-	static const char in[] = "a\"b\\\x01" "c\xc3\xa9" "d";
+	static const char in[] = "a\"b\\\x01"
+				 "c\xc3\xa9"
+				 "d";
 	static const char full[] = "a\\x22b\\x5c\\x01c\\xc3\\xa9d";
 	static const size_t cuts[] = { 0, 1, 5, 6, 10, 14, 15, 19, 23, 24 };
 	char out[sizeof(full) + 8];
@@ -436,13 +455,13 @@ log_escape_truncates_at_every_size(void)
 		memset(out, '#', sizeof(out));
 		r = vivo_log_escape(in, out, sz);
 		n = strnlen(out, sz);
-		T_CHECK(n < sz);                       /* NUL inside */
+		T_CHECK(n < sz); /* NUL inside */
 		for (size_t i = sz; i < sizeof(out); i++)
-			T_CHECK(out[i] == '#');        /* nothing past it */
-		T_CHECK(memcmp(out, full, n) == 0);    /* a prefix */
+			T_CHECK(out[i] == '#');     /* nothing past it */
+		T_CHECK(memcmp(out, full, n) == 0); /* a prefix */
 		for (size_t i = 0; i < VIVO_NELEM(cuts); i++)
 			if (cuts[i] < sz)
-				want = cuts[i];        /* longest whole cut */
+				want = cuts[i]; /* longest whole cut */
 		T_CHECK(n == want);
 		T_CHECK(r == (n == strlen(full) ? 0 : -1));
 	}
@@ -455,7 +474,8 @@ log_escape_ctl_leaves_quotes(void)
 
 	T_CHECK(vivo_log_escape_ctl("reason=\"a\\b\"", out, sizeof(out)) == 0);
 	T_CHECK(strcmp(out, "reason=\"a\\b\"") == 0);
-	T_CHECK(vivo_log_escape_ctl("a\nb\x1b\x7f\xc3\xa9", out, sizeof(out)) == 0);
+	T_CHECK(
+	    vivo_log_escape_ctl("a\nb\x1b\x7f\xc3\xa9", out, sizeof(out)) == 0);
 	T_CHECK(strcmp(out, "a\\x0ab\\x1b\\x7f\\xc3\\xa9") == 0);
 	T_CHECK(vivo_log_escape_ctl("ab\ncd", out, 6) == -1);
 	T_CHECK(strcmp(out, "ab") == 0);
@@ -468,38 +488,29 @@ log_escape_word_keeps_one_field(void)
 
 	T_CHECK(vivo_log_escape_word("alice", out, sizeof(out)) == 0 &&
 	    strcmp(out, "alice") == 0);
-	T_CHECK(vivo_log_escape_word("a result=PAM_SUCCESS", out,
-	    sizeof(out)) == 0 &&
+	T_CHECK(vivo_log_escape_word(
+		    "a result=PAM_SUCCESS", out, sizeof(out)) == 0 &&
 	    strcmp(out, "a\\x20result\\x3dPAM_SUCCESS") == 0);
 	T_CHECK(vivo_log_escape_word("\"x\"", out, sizeof(out)) == 0 &&
 	    strcmp(out, "\\x22x\\x22") == 0);
 }
 
-T_MAIN("util",
-    T_CASE(log_escape_word_keeps_one_field),
+T_MAIN("util", T_CASE(log_escape_word_keeps_one_field),
     T_CASE(user_valid_accepts_ordinary_names),
     T_CASE(user_valid_rejects_path_tricks),
     T_CASE(user_valid_rejects_option_and_nis_prefixes),
     T_CASE(user_valid_rejects_control_chars),
     T_CASE(user_valid_rejects_65_bytes),
     T_CASE(label_valid_accepts_printable_utf8),
-    T_CASE(label_valid_rejects_length),
-    T_CASE(label_valid_rejects_controls),
+    T_CASE(label_valid_rejects_length), T_CASE(label_valid_rejects_controls),
     T_CASE(label_valid_rejects_bad_utf8),
-    T_CASE(label_valid_rejects_bidi_controls),
-    T_CASE(hex_encode_lowercase),
-    T_CASE(hex_encode_refuses_small_buffer),
-    T_CASE(hex_decode_valid),
-    T_CASE(hex_decode_rejects),
-    T_CASE(hex_round_trip),
-    T_CASE(parse_uint_bounds),
-    T_CASE(parse_uint_rejects_junk),
-    T_CASE(parse_uint_rejects_overflow),
-    T_CASE(strlcpy_fits),
-    T_CASE(strlcpy_truncates),
-    T_CASE(log_escape_keeps_printable_ascii),
-    T_CASE(log_escape_quotes_and_backslash),
-    T_CASE(log_escape_control_bytes),
+    T_CASE(label_valid_rejects_bidi_controls), T_CASE(hex_encode_lowercase),
+    T_CASE(hex_encode_refuses_small_buffer), T_CASE(hex_decode_valid),
+    T_CASE(hex_decode_rejects), T_CASE(hex_round_trip),
+    T_CASE(parse_uint_bounds), T_CASE(parse_uint_rejects_junk),
+    T_CASE(parse_uint_rejects_overflow), T_CASE(strlcpy_fits),
+    T_CASE(strlcpy_truncates), T_CASE(log_escape_keeps_printable_ascii),
+    T_CASE(log_escape_quotes_and_backslash), T_CASE(log_escape_control_bytes),
     T_CASE(log_escape_utf8_and_bidi_bytes),
     T_CASE(log_escape_null_and_zero_size),
     T_CASE(log_escape_truncates_at_every_size),
