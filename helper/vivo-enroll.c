@@ -16,7 +16,7 @@
 #include "lib/log.h"
 #include "lib/method.h"
 #include "lib/priv.h"
-#include "lib/reader.h"
+#include "lib/readerio.h"
 #include "lib/tap.h"
 #include "lib/store.h"
 #include "lib/tapreg.h"

@@ -10,7 +10,7 @@
 #include "config.h"
 #include "proto.h"
 #include "store.h"
-#include "reader.h"
+#include "readerio.h"
 #include "tapreg.h"
 
 #include <pwd.h>

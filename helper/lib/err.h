@@ -30,7 +30,7 @@ enum vivo_err {
 	VIVO_ERR_FILE_NOTSYNCED = -25,
 	/* an enrollment file that does not parse */
 	VIVO_ERR_STORE_CORRUPT = -26,
-	/* readers (reader.h) */
+	/* readers (readerio.h) */
 	VIVO_ERR_READER_NOSERVICE = -30, /* pcscd not running or gone */
 	VIVO_ERR_READER_TIMEOUT = -31, /* no (fresh) tap before the deadline */
 	VIVO_ERR_READER_NONE = -32, /* the deadline passed without a reader */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * pcsc.c - the reader layer (reader.h) for pcsc-lite: vivo_pcsc_io. Every
+ * pcsc.c - the reader layer (readerio.h) for pcsc-lite: vivo_pcsc_io. Every
  * call into pcsc-lite is here.
  */
-#include "reader.h"
+#include "readerio.h"
 #include "log.h"
 #include "util.h"
 
@@ -16,9 +16,8 @@
 
 struct reader {
 	char name[128];
-	DWORD state; /* last dwEventState seen (0 = never looked) */
-	int stale;   /* a chip was on it when first seen, not yet lifted */
-	DWORD first_count; /* event counter when the stale chip was seen */
+	DWORD state;             /* last dwEventState seen (0 = never looked) */
+	struct vivo_presence pr; /* fresh tap or stale chip (presence.c) */
 };
 
 struct pcsc {
@@ -146,19 +145,17 @@ relist(struct pcsc *p)
 static int
 update(struct reader *r, DWORD ev)
 {
-	DWORD count = ev >> 16;
-	int first = r->state == 0;
+	enum vivo_chip_state chip = !(ev & SCARD_STATE_PRESENT)
+	    ? VIVO_CHIP_ABSENT
+	    : (ev & SCARD_STATE_MUTE) ? VIVO_CHIP_MUTE
+				      : VIVO_CHIP_PRESENT;
 	int tap = 0;
 
-	if (ev & SCARD_STATE_PRESENT) {
-		if (first) {
-			r->stale = 1;
-			r->first_count = count;
-		} else if (!(ev & SCARD_STATE_MUTE) &&
-		    (!r->stale || count != r->first_count))
-			tap = 1;
-	} else if (ev & SCARD_STATE_EMPTY)
-		r->stale = 0;
+	/* neither present nor empty (a reader that is coming up): no news */
+	if (chip != VIVO_CHIP_ABSENT || (ev & SCARD_STATE_EMPTY))
+		tap = vivo_presence_update(&r->pr, chip, (unsigned)(ev >> 16));
+	else if (!r->pr.seen)
+		r->pr.seen = 1;
 	r->state = ev ? ev : SCARD_STATE_UNAVAILABLE;
 	return tap;
 }
@@ -228,8 +225,7 @@ pcsc_wait_tap(void *h, int64_t deadline, vivo_ready_fn ready, void *arg,
 				SCARD_STATE_UNAVAILABLE)) {
 				need_list = 1;
 				p->r[i].state = SCARD_STATE_UNAVAILABLE;
-				p->r[i].stale = 1; /* whatever is on it when it
-				                      returns has not been lifted */
+				vivo_presence_lost(&p->r[i].pr);
 				continue;
 			}
 			if (update(&p->r[i], ev) && told) {

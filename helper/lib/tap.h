@@ -8,7 +8,7 @@
 #ifndef VIVO_TAP_H
 #define VIVO_TAP_H
 
-#include "reader.h"
+#include "readerio.h"
 #include "tapreg.h"
 
 struct vivo_tap {

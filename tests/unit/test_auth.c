@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_auth.c - the decision unit (decide.c) and the one tap loop (tap.c)
- * driven by a fake reader (reader.h) and simulated chips, with no pcscd
+ * driven by a fake reader (readerio.h) and simulated chips, with no pcscd
  * and no root: a chip lost mid-exchange then presented again, the
  * compare-and-swap lost to a concurrent login, a caller that cannot write
  * the counter, the clone signal, which reason the person sees when

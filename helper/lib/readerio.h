@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * reader.h - the reader layer: everything the tap loop needs from readers,
+ * readerio.h - the reader layer: everything the tap loop needs from readers,
  * as one table of functions, the way libfido2 puts hid, nfc and pcsc
  * behind fido_dev_io_t. pcsc.c fills it for pcsc-lite (vivo_pcsc_io); the
  * unit tests fill it with a fake reader and fake chips. Talking to a
  * connected chip is card.h's vivo_transport, which connect() fills.
  */
-#ifndef VIVO_READER_H
-#define VIVO_READER_H
+#ifndef VIVO_READERIO_H
+#define VIVO_READERIO_H
 
 #include "card.h"
 #include "config.h"
@@ -43,6 +43,33 @@ struct vivo_reader_io {
 	int (*list)(
 	    void *h, const char **names, int *present, size_t cap, size_t *n);
 };
+
+/*
+ * A fresh tap, told apart from a chip that was lying on the reader: what a
+ * reader layer keeps per reader (pcsc.c does; presence.c is pure, so the
+ * unit tests check the rule itself). `count` is the reader's event counter
+ * (it moves at every insertion and removal, even between two looks).
+ */
+struct vivo_presence {
+	int seen;             /* the reader was looked at before */
+	int stale;            /* a chip was on it at the first look (or when
+	                          the reader came back) and was not lifted */
+	unsigned first_count; /* the event counter at that look */
+};
+
+enum vivo_chip_state {
+	VIVO_CHIP_ABSENT = 0,
+	VIVO_CHIP_PRESENT = 1,
+	VIVO_CHIP_MUTE = 2, /* present, but not answering (yet) */
+};
+
+/* A new state of the reader. 1 if it is a fresh tap, 0 otherwise. */
+int vivo_presence_update(
+    struct vivo_presence *p, enum vivo_chip_state chip, unsigned count);
+
+/* The reader went away: whatever is on it when it returns was not lifted
+ * in front of us, so it counts as stale again. */
+void vivo_presence_lost(struct vivo_presence *p);
 
 /* pcsc-lite (pcsc.c). */
 extern const struct vivo_reader_io vivo_pcsc_io;
