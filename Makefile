@@ -93,10 +93,12 @@ $(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/t_tmp.h $(B)/libvivo.a
+# the one fake transport (tests/common/fake_card.c), shared with the fuzzers
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/t_tmp.h \
+    tests/common/fake_card.c tests/common/fake_card.h $(B)/libvivo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -o $@ $< \
-	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(PKG_CFLAGS) -Ihelper/lib -Itests/common \
+	    -o $@ $< tests/common/fake_card.c $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
 $(B)/tests/pamdrive: tests/tools/pamdrive.c
 	@mkdir -p $(dir $@)

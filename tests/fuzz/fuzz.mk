@@ -53,13 +53,14 @@ FUZZ_BASE    = -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN)
 FUZZ_LIB_CFLAGS = $(FUZZ_BASE) $(filter-out -Werror,$(WARN)) \
                   -fsanitize=fuzzer-no-link $(PKG_CFLAGS)
 FUZZ_CFLAGS  = $(FUZZ_BASE) $(WARN) -Wconversion -fsanitize=fuzzer-no-link \
-               -Ihelper/lib -I$(FUZZ_DIR) $(PKG_CFLAGS)
+               -Ihelper/lib -I$(FUZZ_DIR) -Itests/common $(PKG_CFLAGS)
 FUZZ_LDFLAGS = $(FUZZ_SAN) -fsanitize=fuzzer
 
 FUZZ_LIB_OBJ = $(LIB_SRC:helper/lib/%.c=$(FUZZ_B)/lib/%.o)
-FUZZ_COMMON  = fuzz_common fake_card fuzz_msg
-FUZZ_COMMON_OBJ = $(FUZZ_COMMON:%=$(FUZZ_B)/obj/%.o)
-FUZZ_HDRS    = $(wildcard $(FUZZ_DIR)/*.h)
+FUZZ_COMMON  = fuzz_common fuzz_msg
+# the one fake transport, shared with the unit tests (tests/common)
+FUZZ_COMMON_OBJ = $(FUZZ_COMMON:%=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/fake_card.o
+FUZZ_HDRS    = $(wildcard $(FUZZ_DIR)/*.h) tests/common/fake_card.h
 FUZZ_BIN     = $(FUZZ_TARGETS:%=$(FUZZ_B)/%)
 
 $(FUZZ_B)/lib/%.o: helper/lib/%.c $(HDRS) | fuzz-check-cc
@@ -71,6 +72,10 @@ $(FUZZ_B)/libvivo-fuzz.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(FUZZ_B)/obj/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) $(HDRS) | fuzz-check-cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_B)/obj/fake_card.o: tests/common/fake_card.c $(FUZZ_HDRS) $(HDRS) | fuzz-check-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 

@@ -4,46 +4,14 @@
  * a fake transport replays scripted replies and records what was sent.
  */
 #include "card.h"
+#include "fake_card.h"
 #include "hmac.h"
 #include "t.h"
 #include "util.h"
 
 #include <stdlib.h>
 
-struct fake {
-	uint8_t sent[8][128];
-	size_t sentlen[8];
-	int nsent;
-	const uint8_t *reply[8];
-	size_t replylen[8];
-	int comm_error_at; /* -1: never */
-};
-
-static int
-fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
-{
-	struct fake *f = h;
-	int i = f->nsent;
-
-	if (i >= 8 || clen > sizeof(f->sent[0]))
-		return VIVO_ERR_CARD_COMM;
-	memcpy(f->sent[i], c, clen);
-	f->sentlen[i] = clen;
-	f->nsent++;
-	if (i == f->comm_error_at)
-		return VIVO_ERR_CARD_COMM;
-	memcpy(r, f->reply[i], f->replylen[i]);
-	*rlen = f->replylen[i];
-	return 0;
-}
-
-static struct vivo_transport
-tr(struct fake *f)
-{
-	struct vivo_transport t = { fake_transmit, f };
-	f->comm_error_at = -1;
-	return t;
-}
+/* The fake transport: tests/common/fake_card.h. */
 
 static void
 hexin(const char *hex, uint8_t *out, size_t n)
@@ -59,10 +27,11 @@ known_answer_ykchalresp(void)
 {
 	uint8_t key[20], want[20], resp[20], padded[64];
 	uint8_t reply[22];
-	struct fake f = { 0 };
-	struct vivo_transport t = tr(&f);
+	static struct fake_card f;
+	struct vivo_transport t;
 	const char *chal = "Sample #2";
 
+	fake_card_script(&f, &t);
 	hexin("303132333435363738393a3b3c3d3e3f40414243", key, 20);
 	hexin("0922d3405faa3d194f82a45830737d5cc6c75d24", want, 20);
 	/* the host computation */
@@ -77,12 +46,11 @@ known_answer_ykchalresp(void)
 	memcpy(reply, want, 20);
 	reply[20] = 0x90;
 	reply[21] = 0x00;
-	f.reply[0] = reply;
-	f.replylen[0] = 22;
+	fake_card_raw(&f, reply, 22);
 	memset(resp, 0, sizeof(resp));
 	T_CHECK(
 	    vivo_hmac_challenge(&t, 2, (const uint8_t *)chal, 9, resp) == 0);
-	T_CHECK(f.nsent == 1 && f.sentlen[0] == 69);
+	T_CHECK(f.ncmds == 1 && f.sentlen[0] == 69);
 	T_CHECK(memcmp(f.sent[0], "\x00\x01\x38\x00\x40", 5) == 0);
 	T_CHECK(memcmp(f.sent[0] + 5, padded, 64) == 0);
 	T_CHECK(memcmp(resp, want, 20) == 0);
@@ -106,12 +74,12 @@ static void
 slot1_uses_p1_30(void)
 {
 	uint8_t reply[22] = { 0 }, resp[20], chal[63] = { 1 };
-	struct fake f = { 0 };
-	struct vivo_transport t = tr(&f);
+	static struct fake_card f;
+	struct vivo_transport t;
 
+	fake_card_script(&f, &t);
 	reply[20] = 0x90;
-	f.reply[0] = reply;
-	f.replylen[0] = 22;
+	fake_card_raw(&f, reply, 22);
 	T_CHECK(vivo_hmac_challenge(&t, 1, chal, 63, resp) == 0);
 	T_CHECK(f.sent[0][2] == 0x30);
 	T_CHECK(vivo_hmac_challenge(&t, 3, chal, 63, resp) != 0);
@@ -124,22 +92,20 @@ unconfigured_slot_and_errors(void)
 	static const uint8_t refused[] = { 0x69, 0x84 };
 	static const uint8_t short_resp[] = { 1, 2, 3, 0x90, 0x00 };
 	uint8_t resp[20], chal[63] = { 7 };
-	struct fake f = { 0 };
-	struct vivo_transport t = tr(&f);
+	static struct fake_card f;
+	struct vivo_transport t;
 
-	f.reply[0] = ok_empty;
-	f.replylen[0] = 2;
-	f.reply[1] = refused;
-	f.replylen[1] = 2;
-	f.reply[2] = short_resp;
-	f.replylen[2] = 5;
+	fake_card_script(&f, &t);
+	fake_card_raw(&f, ok_empty, 2);
+	fake_card_raw(&f, refused, 2);
+	fake_card_raw(&f, short_resp, 5);
 	T_CHECK(
 	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
 	T_CHECK(
 	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
 	T_CHECK(
 	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_NOTSUP);
-	f.comm_error_at = 3;
+	fake_card_fail(&f);
 	T_CHECK(
 	    vivo_hmac_challenge(&t, 2, chal, 63, resp) == VIVO_ERR_CARD_COMM);
 }
@@ -150,15 +116,14 @@ select_falls_back_to_8_byte_aid(void)
 	static const uint8_t notfound[] = { 0x6a, 0x82 };
 	static const uint8_t status[] = { 3, 4, 0, 7, 0x02, 0x00, 0x90, 0x00 };
 	uint8_t st[6];
-	struct fake f = { 0 };
-	struct vivo_transport t = tr(&f);
+	static struct fake_card f;
+	struct vivo_transport t;
 
-	f.reply[0] = notfound;
-	f.replylen[0] = 2;
-	f.reply[1] = status;
-	f.replylen[1] = 8;
+	fake_card_script(&f, &t);
+	fake_card_raw(&f, notfound, 2);
+	fake_card_raw(&f, status, 8);
 	T_CHECK(vivo_hmac_select(&t, st) == 0);
-	T_CHECK(f.nsent == 2);
+	T_CHECK(f.ncmds == 2);
 	T_CHECK(f.sentlen[0] == 12 &&
 	    memcmp(f.sent[0],
 		"\x00\xa4\x04\x00\x07\xa0\x00\x00\x05\x27\x20\x01", 12) == 0);
@@ -176,14 +141,14 @@ program_apdu_layout_and_crc(void)
 {
 	static const uint8_t status[] = { 3, 4, 0, 8, 0x03, 0x00, 0x90, 0x00 };
 	uint8_t key[20], acc[6] = { 0 }, st[6];
-	struct fake f = { 0 };
-	struct vivo_transport t = tr(&f);
+	static struct fake_card f;
+	struct vivo_transport t;
 	const uint8_t *cfg;
 
+	fake_card_script(&f, &t);
 	for (int i = 0; i < 20; i++)
 		key[i] = (uint8_t)(0x10 + i);
-	f.reply[0] = status;
-	f.replylen[0] = 8;
+	fake_card_raw(&f, status, 8);
 	T_CHECK(vivo_hmac_program(&t, 2, key, acc, st) == 0);
 	T_CHECK(f.sentlen[0] == 5 + 52 + 6);
 	T_CHECK(memcmp(f.sent[0], "\x00\x01\x03\x00\x3a", 5) == 0);

@@ -7,6 +7,7 @@
  */
 #include "card.h"
 #include "t.h"
+#include "fake_card.h"
 #include "u2f.h"
 #include "util.h"
 
@@ -192,115 +193,88 @@ app_param_is_sha256_of_appid(void)
 	T_CHECK(memcmp(p, want, 32) != 0);
 }
 
-/* A fake card for the transport: chained command pieces and 61 xx. */
-struct fake {
-	uint8_t cmds[64][300];
-	size_t cmdlen[64];
-	int n;
-	size_t reply_total; /* bytes of reply data to hand out */
-	size_t served;
-	int endless;
-};
-
-static int
-fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
+/* The fake transport (tests/common/fake_card.h), scripted as a card that
+ * hands out `total` bytes (0, 1, 2, ...) in pieces of 90, each but the
+ * last ending 61 xx. */
+static void
+script_pieces(struct fake_card *f, size_t total)
 {
-	struct fake *f = h;
-	size_t chunk;
+	uint8_t piece[90];
+	size_t served = 0;
 
-	if (f->n < 64 && clen <= 300) {
-		memcpy(f->cmds[f->n], c, clen);
-		f->cmdlen[f->n] = clen;
-	}
-	f->n++;
-	if (c[0] & 0x10) { /* a chained piece */
-		r[0] = 0x90;
-		r[1] = 0x00;
-		*rlen = 2;
-		return 0;
-	}
-	if (f->endless) {
-		r[0] = 0x61;
-		r[1] = 0xff;
-		*rlen = 2;
-		return 0;
-	}
-	chunk = f->reply_total - f->served;
-	if (chunk > 90)
-		chunk = 90;
-	for (size_t i = 0; i < chunk; i++)
-		r[i] = (uint8_t)(f->served + i);
-	f->served += chunk;
-	if (f->served < f->reply_total) {
-		size_t left = f->reply_total - f->served;
-		r[chunk] = 0x61;
-		r[chunk + 1] = (uint8_t)(left > 255 ? 0 : left);
-	} else {
-		r[chunk] = 0x90;
-		r[chunk + 1] = 0x00;
-	}
-	*rlen = chunk + 2;
-	return 0;
+	do {
+		size_t chunk = total - served > 90 ? 90 : total - served, left;
+		for (size_t i = 0; i < chunk; i++)
+			piece[i] = (uint8_t)(served + i);
+		served += chunk;
+		left = total - served;
+		fake_card_reply(f, piece, chunk,
+		    left == 0 ? 0x9000
+			      : (uint16_t)(0x6100 | (left > 255 ? 0 : left)));
+	} while (served < total);
 }
 
 static void
 xfer_collects_61xx_pieces(void)
 {
-	static struct fake f;
-	struct vivo_transport t = { fake_transmit, &f };
+	static struct fake_card f;
+	struct vivo_transport t;
 	uint8_t out[2048];
 	size_t olen;
 	uint16_t sw;
 	int ok = 1;
 
-	memset(&f, 0, sizeof(f));
-	f.reply_total = 900; /* ten pieces of 90 */
+	fake_card_script(&f, &t);
+	script_pieces(&f, 900); /* ten pieces of 90 */
 	T_CHECK(vivo_apdu_xfer(&t, 0, 1, 0, 0, (const uint8_t *)"x", 1, out,
 		    sizeof(out), &olen, &sw) == 0);
-	T_CHECK(sw == 0x9000 && olen == 900 && f.n == 10);
+	T_CHECK(sw == 0x9000 && olen == 900 && f.ncmds == 10);
 	for (size_t i = 0; i < olen; i++)
 		ok &= out[i] == (uint8_t)i;
 	T_CHECK(ok);
-	T_CHECK(memcmp(f.cmds[1], "\x00\xc0\x00\x00", 4) == 0);
+	T_CHECK(memcmp(f.sent[1], "\x00\xc0\x00\x00", 4) == 0);
 }
 
 static void
 xfer_bounds_endless_61xx(void)
 {
-	static struct fake f;
-	struct vivo_transport t = { fake_transmit, &f };
+	static struct fake_card f;
+	struct vivo_transport t;
 	uint8_t out[VIVO_XFER_MAX];
 	size_t olen;
 	uint16_t sw;
 
-	memset(&f, 0, sizeof(f));
-	f.endless = 1;
+	fake_card_script(&f, &t);
+	for (int i = 0; i < 2 * VIVO_XFER_ROUNDS; i++)
+		fake_card_reply(&f, NULL, 0, 0x61ff); /* "more", forever */
 	T_CHECK(vivo_apdu_xfer(&t, 0, 1, 0, 0, NULL, 0, out, sizeof(out), &olen,
 		    &sw) == VIVO_ERR_CARD_PROTO);
-	T_CHECK(f.n <= VIVO_XFER_ROUNDS + 1);
+	T_CHECK(f.ncmds <= VIVO_XFER_ROUNDS + 1);
+	T_CHECK(!f.overrun);
 }
 
 static void
 xfer_chains_long_commands(void)
 {
-	static struct fake f;
-	struct vivo_transport t = { fake_transmit, &f };
+	static struct fake_card f;
+	struct vivo_transport t;
 	uint8_t data[320], out[64];
 	size_t olen;
 	uint16_t sw;
 
-	memset(&f, 0, sizeof(f));
+	fake_card_script(&f, &t);
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
-	f.reply_total = 10;
+	fake_card_reply(&f, NULL, 0, 0x9000); /* the chained piece */
+	script_pieces(&f, 10);
 	T_CHECK(vivo_apdu_xfer(&t, 0, 2, 3, 0, data, sizeof(data), out,
 		    sizeof(out), &olen, &sw) == 0);
-	T_CHECK(f.n == 2);
-	T_CHECK(f.cmds[0][0] == 0x10 && f.cmds[0][4] == 240 &&
-	    f.cmdlen[0] == 5 + 240);
-	T_CHECK(f.cmds[1][0] == 0x00 && f.cmds[1][4] == 80 &&
-	    f.cmdlen[1] == 5 + 80 + 1);
-	T_CHECK(memcmp(f.cmds[1] + 5, data + 240, 80) == 0);
+	T_CHECK(f.ncmds == 2);
+	T_CHECK(f.sent[0][0] == 0x10 && f.sent[0][4] == 240 &&
+	    f.sentlen[0] == 5 + 240);
+	T_CHECK(f.sent[1][0] == 0x00 && f.sent[1][4] == 80 &&
+	    f.sentlen[1] == 5 + 80 + 1);
+	T_CHECK(memcmp(f.sent[1] + 5, data + 240, 80) == 0);
 }
 
 T_MAIN("u2f", T_CASE(register_vector_verifies),

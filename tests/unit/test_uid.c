@@ -5,6 +5,7 @@
  */
 #include "t.h"
 #include "card.h"
+#include "fake_card.h"
 #include "store.h"
 #include "uid.h"
 #include "util.h"
@@ -12,98 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ---- a fake transport that replays scripted R-APDUs --------------------- */
-
-#define FAKE_MAX 4
-
-struct fake {
-	struct {
-		uint8_t r[512];
-		size_t len;
-		int err; /* returned instead of a reply */
-	} reply[FAKE_MAX];
-	size_t nreply;
-	uint8_t sent[FAKE_MAX][64];
-	size_t sentlen[FAKE_MAX];
-	size_t nsent;
-	int overrun; /* asked for more exchanges than scripted */
-};
-
-static int
-fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
-{
-	struct fake *f = h;
-	size_t i = f->nsent;
-
-	if (i >= f->nreply || i >= FAKE_MAX) {
-		f->overrun = 1;
-		return VIVO_ERR_CARD_COMM;
-	}
-	if (clen <= sizeof(f->sent[i])) {
-		memcpy(f->sent[i], c, clen);
-		f->sentlen[i] = clen;
-	}
-	f->nsent++;
-	if (f->reply[i].err != 0)
-		return f->reply[i].err;
-	if (f->reply[i].len > *rlen) {
-		f->overrun = 1;
-		return VIVO_ERR_CARD_COMM;
-	}
-	memcpy(r, f->reply[i].r, f->reply[i].len);
-	*rlen = f->reply[i].len;
-	return 0;
-}
-
-static void
-fake_reset(struct fake *f)
-{
-	memset(f, 0, sizeof(*f));
-}
-
-/* Script one reply: `len` data bytes, then SW. */
-static void
-fake_reply(struct fake *f, const uint8_t *data, size_t len, uint16_t sw)
-{
-	size_t i = f->nreply++;
-
-	if (len > 0)
-		memcpy(f->reply[i].r, data, len);
-	f->reply[i].r[len] = (uint8_t)(sw >> 8);
-	f->reply[i].r[len + 1] = (uint8_t)sw;
-	f->reply[i].len = len + 2;
-}
-
-/* Script a raw reply (no status word appended). */
-static void
-fake_raw(struct fake *f, const uint8_t *r, size_t len)
-{
-	size_t i = f->nreply++;
-
-	if (len > 0)
-		memcpy(f->reply[i].r, r, len);
-	f->reply[i].len = len;
-}
-
-static void
-fake_error(struct fake *f, int err)
-{
-	f->reply[f->nreply++].err = err;
-}
-
-static struct vivo_transport
-transport(struct fake *f)
-{
-	struct vivo_transport t = { .transmit = fake_transmit, .h = f };
-	return t;
-}
-
-static int
-sent_is(const struct fake *f, size_t i, const uint8_t *c, size_t clen)
-{
-	return i < f->nsent && f->sentlen[i] == clen &&
-	    memcmp(f->sent[i], c, clen) == 0;
-}
+/* The fake transport: tests/common/fake_card.h. */
 
 static const uint8_t GET_UID[5] = { 0xff, 0xca, 0x00, 0x00, 0x00 };
 static const uint8_t UID7[7] = { 0x04, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6 };
@@ -113,17 +23,17 @@ static const uint8_t UID7[7] = { 0x04, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6 };
 static void
 read_sends_get_data(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 0;
 
-	fake_reset(&f);
-	fake_reply(&f, UID7, sizeof(UID7), 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, UID7, sizeof(UID7), 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == 0);
-	T_CHECK(f.nsent == 1);
-	T_CHECK(sent_is(&f, 0, GET_UID, sizeof(GET_UID)));
+	T_CHECK(f.ncmds == 1);
+	T_CHECK(fake_card_sent_is(&f, 0, GET_UID, sizeof(GET_UID)));
 	T_CHECK(len == 7);
 	T_CHECK(memcmp(uid, UID7, 7) == 0);
 	T_CHECK(!f.overrun);
@@ -133,20 +43,20 @@ static void
 read_accepts_4_and_10_bytes(void)
 {
 	static const uint8_t u10[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 0;
 
-	fake_reset(&f);
-	fake_reply(&f, UID7, 4, 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, UID7, 4, 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == 0);
 	T_CHECK(len == 4 && memcmp(uid, UID7, 4) == 0);
 
-	fake_reset(&f);
-	fake_reply(&f, u10, sizeof(u10), 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, u10, sizeof(u10), 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == 0);
 	T_CHECK(len == 10 && memcmp(uid, u10, 10) == 0);
 }
@@ -155,54 +65,54 @@ static void
 read_retries_with_le_from_6c(void)
 {
 	static const uint8_t again[5] = { 0xff, 0xca, 0x00, 0x00, 0x07 };
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 0;
 
-	fake_reset(&f);
-	fake_reply(&f, NULL, 0, 0x6c07);
-	fake_reply(&f, UID7, sizeof(UID7), 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, NULL, 0, 0x6c07);
+	fake_card_reply(&f, UID7, sizeof(UID7), 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == 0);
-	T_CHECK(f.nsent == 2);
-	T_CHECK(sent_is(&f, 0, GET_UID, sizeof(GET_UID)));
-	T_CHECK(sent_is(&f, 1, again, sizeof(again)));
+	T_CHECK(f.ncmds == 2);
+	T_CHECK(fake_card_sent_is(&f, 0, GET_UID, sizeof(GET_UID)));
+	T_CHECK(fake_card_sent_is(&f, 1, again, sizeof(again)));
 	T_CHECK(len == 7 && memcmp(uid, UID7, 7) == 0);
 }
 
 static void
 read_retries_6c_only_once(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 99;
 
-	fake_reset(&f);
-	fake_reply(&f, NULL, 0, 0x6c07);
-	fake_reply(&f, NULL, 0, 0x6c04);
-	fake_reply(&f, UID7, 4, 0x9000); /* must never be asked for */
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, NULL, 0, 0x6c07);
+	fake_card_reply(&f, NULL, 0, 0x6c04);
+	fake_card_reply(&f, UID7, 4, 0x9000); /* must never be asked for */
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
-	T_CHECK(f.nsent == 2);
+	T_CHECK(f.ncmds == 2);
 	T_CHECK(len == 0);
 }
 
 static void
 read_accepts_6282_with_data(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 0;
 
-	fake_reset(&f);
-	fake_reply(&f, UID7, sizeof(UID7), 0x6282);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, UID7, sizeof(UID7), 0x6282);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == 0);
 	T_CHECK(len == 7 && memcmp(uid, UID7, 7) == 0);
-	T_CHECK(f.nsent == 1);
+	T_CHECK(f.ncmds == 1);
 }
 
 static void
@@ -212,28 +122,28 @@ read_refused_by_status_word(void)
 		0x9001 };
 
 	for (size_t i = 0; i < VIVO_NELEM(sws); i++) {
-		struct fake f;
+		static struct fake_card f;
 		struct vivo_transport t;
 		uint8_t uid[VIVO_UID_MAX];
 		size_t len = 99;
 
-		fake_reset(&f);
-		fake_reply(&f, NULL, 0, sws[i]);
-		t = transport(&f);
+		fake_card_script(&f, NULL);
+		fake_card_reply(&f, NULL, 0, sws[i]);
+		t = fake_card_transport(&f);
 		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
 		T_CHECK(len == 0);
-		T_CHECK(f.nsent == 1);
+		T_CHECK(f.ncmds == 1);
 	}
 	/* data with a refusal is still a refusal */
 	{
-		struct fake f;
+		static struct fake_card f;
 		struct vivo_transport t;
 		uint8_t uid[VIVO_UID_MAX];
 		size_t len = 99;
 
-		fake_reset(&f);
-		fake_reply(&f, UID7, sizeof(UID7), 0x6a81);
-		t = transport(&f);
+		fake_card_script(&f, NULL);
+		fake_card_reply(&f, UID7, sizeof(UID7), 0x6a81);
+		t = fake_card_transport(&f);
 		T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_NOTSUP);
 		T_CHECK(len == 0);
 	}
@@ -243,29 +153,29 @@ static void
 read_rejects_bad_uid_lengths(void)
 {
 	static const uint8_t u11[11] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX + 8];
 	size_t len = 99;
 
 	memset(uid, 0xee, sizeof(uid));
-	fake_reset(&f);
-	fake_reply(&f, UID7, 3, 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, UID7, 3, 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 
-	fake_reset(&f);
-	fake_reply(&f, u11, sizeof(u11), 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, u11, sizeof(u11), 0x9000);
+	t = fake_card_transport(&f);
 	len = 99;
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 	T_CHECK(uid[VIVO_UID_MAX] == 0xee); /* nothing past 10 bytes written */
 
-	fake_reset(&f);
-	fake_reply(&f, NULL, 0, 0x9000); /* success without data */
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, NULL, 0, 0x9000); /* success without data */
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
@@ -273,14 +183,14 @@ read_rejects_bad_uid_lengths(void)
 static void
 read_rejects_one_byte_reply(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 99;
 
-	fake_reset(&f);
-	fake_raw(&f, (const uint8_t *)"\x90", 1);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_raw(&f, (const uint8_t *)"\x90", 1);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
@@ -289,15 +199,15 @@ static void
 read_rejects_oversized_reply(void)
 {
 	uint8_t big[300];
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 99;
 
 	memset(big, 0x42, sizeof(big));
-	fake_reset(&f);
-	fake_reply(&f, big, sizeof(big), 0x9000);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, big, sizeof(big), 0x9000);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_PROTO);
 	T_CHECK(len == 0);
 }
@@ -305,43 +215,43 @@ read_rejects_oversized_reply(void)
 static void
 read_empty_reply_is_chip_gone(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 99;
 
-	fake_reset(&f);
-	fake_raw(&f, NULL, 0);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_raw(&f, NULL, 0);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
-	T_CHECK(f.nsent == 1);
+	T_CHECK(f.ncmds == 1);
 }
 
 static void
 read_transport_error(void)
 {
-	struct fake f;
+	static struct fake_card f;
 	struct vivo_transport t;
 	uint8_t uid[VIVO_UID_MAX];
 	size_t len = 99;
 
-	fake_reset(&f);
-	fake_error(&f, VIVO_ERR_CARD_COMM);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_fail(&f);
+	t = fake_card_transport(&f);
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
-	T_CHECK(f.nsent == 1);
+	T_CHECK(f.ncmds == 1);
 
 	/* lost during the 6C retry */
-	fake_reset(&f);
-	fake_reply(&f, NULL, 0, 0x6c07);
-	fake_error(&f, VIVO_ERR_CARD_COMM);
-	t = transport(&f);
+	fake_card_script(&f, NULL);
+	fake_card_reply(&f, NULL, 0, 0x6c07);
+	fake_card_fail(&f);
+	t = fake_card_transport(&f);
 	len = 99;
 	T_CHECK(vivo_uid_read(&t, uid, &len) == VIVO_ERR_CARD_COMM);
 	T_CHECK(len == 0);
-	T_CHECK(f.nsent == 2);
+	T_CHECK(f.ncmds == 2);
 }
 
 /* ---- vivo_uid_is_random ------------------------------------------------- */
