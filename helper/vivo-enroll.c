@@ -907,6 +907,7 @@ probe_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
     void *arg)
 {
 	(void)arg;
+	printf("Chip presented:\n");
 	probe_chip(t, atr, atrlen);
 	return VIVO_OK;
 }
