@@ -214,6 +214,7 @@ vivo_authenticate(struct vivo_auth *a)
 		x->writable[s] = store_writable(en, s);
 	x->commit = commit;
 	x->commit_ctx = a;
+	x->result = VIVO_R_INTERNAL; /* only the decision may say otherwise */
 	memset(&tp, 0, sizeof(tp));
 	tp.io = a->io != NULL ? a->io : &vivo_pcsc_io;
 	tp.regdir = a->regdir != NULL ? a->regdir : VIVO_TAPREG_DIR;
