@@ -377,78 +377,38 @@ cfg_path(const struct opts *o)
 	return o->config ? o->config : VIVO_CONFIG_DEFAULT;
 }
 
-/* Lock the target's directories (creating them; the protected file's
- * first, always in that order) and load the store; `labels` gets the
- * entries of the other file of the system store, for the label check. */
-struct locks {
-	int a, b;
-};
-
+/* Start a locked edit of the target (store.h, vivo_store_edit): the
+ * old layout migrated first; `labels` of the other half of the system
+ * store are read under the same locks. 0 / -1. */
 static int
-lock_and_load(const struct vivo_config *cfg, const char *user,
-    const struct target *t, struct vivo_store *s, struct vivo_store *labels,
-    struct locks *l, struct fail *f)
+begin_edit(const struct vivo_config *cfg, const char *user,
+    const struct target *t, struct vivo_store_edit *ed, struct fail *f)
 {
 	char err[512];
-	const char *first = t->path, *second = t->other;
-	int r;
 
-	l->a = l->b = -1;
-	if (t->other[0] != '\0' && t->file_mode == 0644) {
-		first = t->other; /* the protected file's directory first */
-		second = t->path;
-	}
-	if (vivo_file_mkparents(t->path, t->dir_mode) != 0)
-		return failed(f, 1, "cannot create the directory of %s: %s",
-		    t->path, strerror(errno));
+	memset(ed, 0, sizeof(*ed));
+	ed->path = t->path;
+	ed->other = t->other;
+	ed->owner = t->owner;
+	ed->mode = t->file_mode;
+	ed->other_mode = t->file_mode == 0644 ? 0600 : 0644;
+	ed->dirmode = t->dir_mode;
+	ed->lock_a = ed->lock_b = -1;
 	if (t->owner == 0 && t->other[0] != '\0' &&
 	    vivo_store_migrate(cfg, user, err, sizeof(err)) < 0)
 		return failed(f, 1, "%s (nothing was changed)", err);
-	if ((l->a = vivo_file_lock_dir(first)) < 0)
-		return failed(f, 1, "cannot lock the directory of %s: %s",
-		    first, strerror(errno));
-	if (second[0] != '\0' && (l->b = vivo_file_lock_dir(second)) < 0 &&
-	    errno != ENOENT)
-		return failed(f, 1, "cannot lock the directory of %s: %s",
-		    second, strerror(errno));
-	r = vivo_store_load(t->path, t->owner, s, err, sizeof(err));
-	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+	if (vivo_store_edit_begin(ed, err, sizeof(err)) != VIVO_OK)
 		return failed(f, 1, "%s (nothing was changed)", err);
-	memset(labels, 0, sizeof(*labels));
-	if (t->other[0] != '\0') {
-		r = vivo_store_load(
-		    t->other, t->owner, labels, err, sizeof(err));
-		if (r != 0 && r != VIVO_ERR_FILE_NOENT)
-			return failed(f, 1, "%s (nothing was changed)", err);
-	}
 	return 0;
 }
 
-static void
-unlock(struct locks l)
-{
-	vivo_file_unlock(l.b);
-	vivo_file_unlock(l.a);
-}
-
 static int
-save(const struct target *t, const struct vivo_store *s, struct fail *f)
+save(struct vivo_store_edit *ed, int which, struct fail *f)
 {
-	vivo_file_clean_stale(t->path); /* we hold the lock */
-	int r = vivo_store_save(t->path, s, t->file_mode);
+	char err[1024];
 
-	if (r == VIVO_ERR_FILE_NOTSYNCED)
-		return failed(f, 1,
-		    "%s was written, but its directory could not "
-		    "be synced to disk (%s): after a crash the previous "
-		    "version "
-		    "may be back",
-		    t->path, strerror(errno));
-	if (r != 0)
-		return failed(f, 1,
-		    "cannot write %s: %s (the previous version is "
-		    "intact)",
-		    t->path, strerror(errno));
+	if (vivo_store_edit_save(ed, which, err, sizeof(err)) != 0)
+		return failed(f, 1, "%s", err);
 	return 0;
 }
 
@@ -529,33 +489,22 @@ store_entry(const struct opts *o, const struct vivo_config *c,
     const struct target *t, const char *user, struct vivo_entry *e,
     const struct vivo_enroll_req *req, struct fail *f)
 {
-	struct vivo_store *s = NULL, *other = NULL;
-	struct locks l = { -1, -1 };
+	struct vivo_store_edit *ed;
 	int ok = -1;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (other = calloc(1, sizeof(*other))) == NULL) {
-		(void)failed(f, 1, "out of memory");
+	if ((ed = calloc(1, sizeof(*ed))) == NULL)
+		return failed(f, 1, "out of memory");
+	if (begin_edit(c, user, t, ed, f) != 0 ||
+	    is_dup(&ed->cur, user, req, e, f) != 0 ||
+	    choose_label(o, &ed->cur, &ed->oth, user, e, f) != 0)
 		goto out;
-	}
-	if (lock_and_load(c, user, t, s, other, &l, f) != 0 ||
-	    is_dup(s, user, req, e, f) != 0 ||
-	    choose_label(o, s, other, user, e, f) != 0)
-		goto out;
-	(void)vivo_store_add(s, e);
-	if (save(t, s, f) != 0)
+	(void)vivo_store_add(&ed->cur, e);
+	if (save(ed, 0, f) != 0)
 		goto out;
 	ok = 0;
 out:
-	unlock(l);
-	if (s != NULL) {
-		explicit_bzero(s, sizeof(*s));
-		free(s);
-	}
-	if (other != NULL) {
-		explicit_bzero(other, sizeof(*other));
-		free(other);
-	}
+	vivo_store_edit_end(ed);
+	free(ed);
 	return ok;
 }
 
@@ -729,9 +678,8 @@ cmd_remove(struct opts *o)
 	struct passwd pw;
 	char pwbuf[4096];
 	const char *user;
-	struct target t, pt;
-	struct vivo_store *s, *other;
-	struct locks l;
+	struct target t;
+	struct vivo_store_edit *ed;
 	struct fail f = { 0, "" };
 	size_t left;
 	int in_s, in_other;
@@ -742,34 +690,25 @@ cmd_remove(struct opts *o)
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	/* the protected file (or the user store), and the public file */
 	write_target(&c, cfg_path(o), user, &pw, VIVO_M_HMAC, &t);
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (other = calloc(1, sizeof(*other))) == NULL)
+	if ((ed = calloc(1, sizeof(*ed))) == NULL)
 		die(1, "out of memory");
-	if (lock_and_load(&c, user, &t, s, other, &l, &f) != 0)
+	if (begin_edit(&c, user, &t, ed, &f) != 0)
 		die(f.status, "%s", f.why);
-	in_s = vivo_store_remove(s, o->label) == 0;
-	in_other = vivo_store_remove(other, o->label) == 0;
+	in_s = vivo_store_remove(&ed->cur, o->label) == 0;
+	in_other = vivo_store_remove(&ed->oth, o->label) == 0;
 	if (!in_s && !in_other)
 		die(1, "%s has no implant labelled \"%s\" in %s%s%s", user,
 		    o->label, t.path, t.other[0] ? " or " : "", t.other);
-	if (in_s)
-		if (save(&t, s, &f) != 0)
-			die(f.status, "%s", f.why);
-	if (in_other) {
-		write_target(&c, cfg_path(o), user, &pw, VIVO_M_U2F, &pt);
-		if (save(&pt, other, &f) != 0)
-			die(f.status, "%s", f.why);
-	}
-	unlock(l);
-	left = s->n + other->n;
+	if ((in_s && save(ed, 0, &f) != 0) ||
+	    (in_other && save(ed, 1, &f) != 0))
+		die(f.status, "%s", f.why);
+	left = ed->cur.n + ed->oth.n;
+	vivo_store_edit_end(ed);
+	free(ed);
 	vivo_info("removed implant \"%s\" of %s from %s", o->label, user,
 	    in_s ? t.path : t.other);
 	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label,
 	    user, left);
-	explicit_bzero(s, sizeof(*s));
-	explicit_bzero(other, sizeof(*other));
-	free(s);
-	free(other);
 	return 0;
 }
 

@@ -653,53 +653,135 @@ out:
 	return ok;
 }
 
+/* Length of the directory part of a path. */
+static size_t
+dirlen(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? (size_t)(slash - path) : 0;
+}
+
+int
+vivo_store_edit_begin(struct vivo_store_edit *ed, char *err, size_t errsz)
+{
+	const char *first = ed->path, *second = ed->other;
+	int r;
+
+	ed->lock_a = ed->lock_b = -1;
+	memset(&ed->cur, 0, sizeof(ed->cur));
+	memset(&ed->oth, 0, sizeof(ed->oth));
+	if (second != NULL && second[0] == '\0')
+		second = NULL;
+	/* one order for every writer (vivo_store_migrate too): the shorter
+	 * directory, the parent, first */
+	if (second != NULL && dirlen(second) < dirlen(first)) {
+		first = ed->other;
+		second = ed->path;
+	}
+	if (ed->dirmode != 0 &&
+	    vivo_file_mkparents(ed->path, ed->dirmode) != 0) {
+		snprintf(err, errsz, "cannot create the directory of %s: %s",
+		    ed->path, strerror(errno));
+		return VIVO_ERR_FILE_IO;
+	}
+	if ((ed->lock_a = vivo_file_lock_dir(first)) < 0) {
+		snprintf(err, errsz, "cannot lock the directory of %s: %s",
+		    first, strerror(errno));
+		return VIVO_ERR_FILE_IO;
+	}
+	if (second != NULL && (ed->lock_b = vivo_file_lock_dir(second)) < 0 &&
+	    errno != ENOENT) {
+		snprintf(err, errsz, "cannot lock the directory of %s: %s",
+		    second, strerror(errno));
+		return VIVO_ERR_FILE_IO;
+	}
+	r = vivo_store_load(ed->path, ed->owner, &ed->cur, err, errsz);
+	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+		return r;
+	if (ed->other != NULL && ed->other[0] != '\0') {
+		r = vivo_store_load(ed->other, ed->owner, &ed->oth, err, errsz);
+		if (r != 0 && r != VIVO_ERR_FILE_NOENT)
+			return r;
+	}
+	err[0] = '\0';
+	return VIVO_OK;
+}
+
+int
+vivo_store_edit_save(
+    struct vivo_store_edit *ed, int which, char *err, size_t errsz)
+{
+	const char *path = which ? ed->other : ed->path;
+	int r;
+
+	vivo_file_clean_stale(path); /* we hold the lock */
+	r = vivo_store_save(path, which ? &ed->oth : &ed->cur,
+	    which ? ed->other_mode : ed->mode);
+	if (r == VIVO_ERR_FILE_NOTSYNCED)
+		snprintf(err, errsz,
+		    "%s was written, but its directory could "
+		    "not be synced to disk (%s): after a crash the previous "
+		    "version may be back",
+		    path, strerror(errno));
+	else if (r != 0)
+		snprintf(err, errsz,
+		    "cannot write %s: %s (the previous version "
+		    "is intact)",
+		    path, strerror(errno));
+	return r;
+}
+
+void
+vivo_store_edit_end(struct vivo_store_edit *ed)
+{
+	vivo_file_unlock(ed->lock_b);
+	vivo_file_unlock(ed->lock_a);
+	ed->lock_a = ed->lock_b = -1;
+	explicit_bzero(&ed->cur, sizeof(ed->cur));
+	explicit_bzero(&ed->oth, sizeof(ed->oth));
+}
+
 int
 vivo_store_update(const char *path, uid_t owner, mode_t mode, const char *label,
     vivo_entry_update_fn fn, void *arg, char *reason, size_t reasonsz)
 {
-	struct vivo_store *s = NULL;
+	struct vivo_store_edit *ed = NULL;
 	char err[512];
-	int lock = -1, idx, r, result = VIVO_R_INTERNAL;
+	int idx, result = VIVO_R_INTERNAL;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		goto out;
-	if ((lock = vivo_file_lock_dir(path)) < 0) {
+	if ((ed = calloc(1, sizeof(*ed))) == NULL)
+		return VIVO_R_INTERNAL;
+	ed->path = path;
+	ed->owner = owner;
+	ed->mode = mode;
+	if (vivo_store_edit_begin(ed, err, sizeof(err)) != VIVO_OK) {
 		snprintf(reason, reasonsz,
-		    "cannot lock the directory of %s: %s", path,
-		    strerror(errno));
+		    "cannot store the new state: %s; "
+		    "refusing",
+		    err);
 		goto out;
 	}
-	if (vivo_store_load(path, owner, s, err, sizeof(err)) != 0) {
-		snprintf(reason, reasonsz, "cannot re-read %s", err);
-		goto out;
-	}
-	if ((idx = vivo_store_find(s, label)) < 0) {
+	if ((idx = vivo_store_find(&ed->cur, label)) < 0) {
 		result = VIVO_R_AUTH_FAILED;
 		snprintf(reason, reasonsz,
 		    "implant \"%s\" was removed meanwhile", label);
 		goto out;
 	}
-	if ((result = fn(&s->e[idx], arg, reason, reasonsz)) != VIVO_R_OK)
+	if ((result = fn(&ed->cur.e[idx], arg, reason, reasonsz)) != VIVO_R_OK)
 		goto out;
 	result = VIVO_R_INTERNAL;
-	vivo_file_clean_stale(path);
-	if ((r = vivo_store_save(path, s, mode)) != 0) {
+	if (vivo_store_edit_save(ed, 0, err, sizeof(err)) != 0) {
 		snprintf(reason, reasonsz,
-		    "cannot store the new state in %s: %s; "
-		    "refusing (%s)",
-		    path, strerror(errno),
-		    r == VIVO_ERR_FILE_NOTSYNCED
-			? "the directory could not be synced"
-			: "the old state is intact");
+		    "cannot store the new state: %s; "
+		    "refusing",
+		    err);
 		goto out;
 	}
 	result = VIVO_R_OK;
 out:
-	vivo_file_unlock(lock);
-	if (s != NULL) {
-		explicit_bzero(s, sizeof(*s));
-		free(s);
-	}
+	vivo_store_edit_end(ed);
+	free(ed);
 	return result;
 }
 

@@ -114,6 +114,37 @@ int vivo_store_load(const char *path, uid_t owner, struct vivo_store *s,
 int vivo_store_save(const char *path, const struct vivo_store *s, mode_t mode);
 
 /*
+ * A read-modify-write of a store file (and, with `other`, of the second
+ * file of the same system store, whose labels must not clash): the
+ * directories are created (`dirmode`) and locked (".lock", parent
+ * directory first, so every writer takes them in one order), both files
+ * are read again under the locks, the caller changes `cur` and/or `oth`,
+ * vivo_store_edit_save writes one atomically (temp, fsync, rename, fsync
+ * dir), vivo_store_edit_end unlocks and wipes. Used by the helper (through
+ * vivo_store_update) and by vivo-enroll add and remove alike.
+ */
+struct vivo_store_edit {
+	/* in */
+	const char *path;  /* the file */
+	const char *other; /* NULL or "", or the other file */
+	uid_t owner;       /* files owned by root or this uid */
+	mode_t mode, other_mode, dirmode;
+	/* out */
+	struct vivo_store cur; /* path, as read under the lock */
+	struct vivo_store oth; /* other, as read under the lock */
+	int lock_a, lock_b;
+};
+
+/* Lock and read. 0, or VIVO_ERR_* with why in err (ENOENT is an empty
+ * store, not an error). Call vivo_store_edit_end in every case. */
+int vivo_store_edit_begin(struct vivo_store_edit *ed, char *err, size_t errsz);
+/* Write cur (which 0) or oth (which 1). 0, or VIVO_ERR_* with err; the
+ * previous version is intact unless it is VIVO_ERR_FILE_NOTSYNCED. */
+int vivo_store_edit_save(
+    struct vivo_store_edit *ed, int which, char *err, size_t errsz);
+void vivo_store_edit_end(struct vivo_store_edit *ed);
+
+/*
  * Read-modify-write one entry of the store at `path` (owner root or
  * `owner`): under the directory lock, re-read it, let fn check and change
  * the entry named `label` (fn returns VIVO_R_OK (proto.h) to write, anything else to
