@@ -613,11 +613,12 @@ vivo_store_migrate(
 			continue;
 		if (vivo_store_find(pub, e->label) >= 0 ||
 		    vivo_store_add(pub, e) != 0) {
-			snprintf(err, errlen,
-			    "cannot move implant \"%s\" to %s: "
-			    "the label is taken or the file is full; it stays "
-			    "in "
-			    "%s",
+			/* logged here: the migration itself succeeds, and
+			 * its caller keeps no message on success */
+			vivo_warn("cannot move implant \"%s\" to %s: the label "
+				  "is taken or the file is full; it stays in "
+				  "%s, where "
+				  "a screen locker cannot use it",
 			    e->label, pub_path, sys_path);
 			continue; /* it stays where it is, protected */
 		}
