@@ -17,7 +17,7 @@ PAMDIR     ?= /lib/$(MULTIARCH)/security
 HELPER_PATH = $(LIBEXECDIR)/pam_vivo/vivo-helper
 
 CC       ?= cc
-PKGS      = libpcsclite libcrypto libconfig
+PKGS      = libpcsclite libcrypto libconfig libfido2
 PKG_CONFIG ?= pkg-config
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))

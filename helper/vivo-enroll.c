@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
@@ -47,6 +48,9 @@ struct opts {
 	int secret_stdin; /* hmac: the slot's secret comes on stdin */
 	int program;      /* hmac: write a new random secret */
 	int yes;          /* hmac --program: don't ask */
+	int require_pin;  /* fido2: every login needs the PIN */
+	int resident;     /* fido2: a discoverable credential */
+	int pin_stdin;    /* fido2: the PIN is one line of stdin */
 };
 
 /* No secret is held when this runs: the paths that hold one (hmac add)
@@ -86,17 +90,20 @@ static void usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-	fputs("usage: vivo-enroll [--config PATH] COMMAND [options]\n"
-	      "  add --method u2f [--user NAME] [--label TEXT] [--timeout N]\n"
-	      "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
-	      "  add --method hmac --slot 1|2 (--secret-stdin | --program "
-	      "[--yes])\n"
-	      "      [--user NAME] [--label TEXT] [--timeout N]\n"
-	      "  list [--user NAME]\n"
-	      "  remove --label TEXT [--user NAME]\n"
-	      "  test [--user NAME] [--timeout N]\n"
-	      "  migrate\n"
-	      "  probe [--timeout N]\n",
+	fputs(
+	    "usage: vivo-enroll [--config PATH] COMMAND [options]\n"
+	    "  add --method fido2 [--require-pin] [--resident] [--pin-stdin]\n"
+	    "      [--user NAME] [--label TEXT] [--timeout N]\n"
+	    "  add --method u2f [--user NAME] [--label TEXT] [--timeout N]\n"
+	    "  add --method uid [--user NAME] [--label TEXT] [--timeout N]\n"
+	    "  add --method hmac --slot 1|2 (--secret-stdin | --program "
+	    "[--yes])\n"
+	    "      [--user NAME] [--label TEXT] [--timeout N]\n"
+	    "  list [--user NAME]\n"
+	    "  remove --label TEXT [--user NAME]\n"
+	    "  test [--user NAME] [--timeout N] [--pin-stdin]\n"
+	    "  migrate\n"
+	    "  probe [--timeout N]\n",
 	    stderr);
 	exit(EXIT_USAGE);
 }
@@ -123,6 +130,14 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 		if (strncmp(k, "--", 2) != 0 || !word_in(allowed, k))
 			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k,
 			    allowed);
+		if (strcmp(k, "--require-pin") == 0 ||
+		    strcmp(k, "--resident") == 0 ||
+		    strcmp(k, "--pin-stdin") == 0) {
+			*(k[2] == 'p'         ? &o->pin_stdin
+				: k[4] == 'q' ? &o->require_pin
+					      : &o->resident) = 1;
+			continue;
+		}
 		if (strcmp(k, "--secret-stdin") == 0 ||
 		    strcmp(k, "--program") == 0 || strcmp(k, "--yes") == 0) {
 			*(k[2] == 's'         ? &o->secret_stdin
@@ -287,6 +302,87 @@ run_tap(const struct vivo_config *c, const char *what, const char *user,
 	if (fnwhy != NULL && fnwhy[0] != '\0')
 		return failed(f, 1, "%s", fnwhy);
 	return failed(f, 1, "%s", vivo_strerr(r));
+}
+
+/*
+ * The implant's FIDO PIN: one line of standard input (--pin-stdin), or
+ * typed on the terminal without echo. Asked once per run: kept (and
+ * wiped at exit) for a second tap after the chip was lost. 0 / -1.
+ */
+static char pin_cache[VIVO_FIDO2_PIN_MAX + 2];
+static int pin_cached;
+
+static void
+wipe_pin(void)
+{
+	explicit_bzero(pin_cache, sizeof(pin_cache));
+}
+
+static int
+read_pin(int from_stdin, const char *prompt, char *pin, size_t pinsz)
+{
+	char line[256];
+	FILE *in = stdin;
+	struct termios old, noecho;
+	int tty = 0, ok = -1;
+	size_t n;
+
+	if (pin_cached)
+		return vivo_strlcpy(pin, pin_cache, pinsz) == 0 ? 0 : -1;
+	if (!from_stdin) {
+		if ((in = fopen("/dev/tty", "r+")) == NULL) {
+			fprintf(stderr,
+			    "vivo-enroll: no terminal to ask for the PIN "
+			    "(use --pin-stdin)\n");
+			return -1;
+		}
+		if (tcgetattr(fileno(in), &old) == 0) {
+			noecho = old;
+			noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+			tty = tcsetattr(fileno(in), TCSAFLUSH, &noecho) == 0;
+		}
+		fputs(prompt, in);
+		fflush(in);
+	}
+	if (fgets(line, sizeof(line), in) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		if (n < VIVO_FIDO2_PIN_MIN || n > VIVO_FIDO2_PIN_MAX)
+			fprintf(stderr,
+			    "vivo-enroll: a FIDO PIN is %d to %d bytes "
+			    "long\n",
+			    VIVO_FIDO2_PIN_MIN, VIVO_FIDO2_PIN_MAX);
+		else if (vivo_strlcpy(pin_cache, line, sizeof(pin_cache)) ==
+			0 &&
+		    vivo_strlcpy(pin, line, pinsz) == 0) {
+			pin_cached = 1;
+			ok = 0;
+		}
+	}
+	if (!from_stdin) {
+		if (tty)
+			(void)tcsetattr(fileno(in), TCSAFLUSH, &old);
+		fputc('\n', in);
+		fclose(in);
+	}
+	VIVO_WIPE_ARRAY(line);
+	return ok;
+}
+
+static int
+enroll_get_pin(void *arg, char *pin, size_t pinsz)
+{
+	const struct opts *o = arg;
+
+	return read_pin(o->pin_stdin, "FIDO PIN of the implant: ", pin, pinsz);
+}
+
+static int
+test_get_pin(void *arg, const char *prompt, char *pin, size_t pinsz)
+{
+	const struct opts *o = arg;
+
+	return read_pin(o->pin_stdin, prompt, pin, pinsz);
 }
 
 /* add: enroll the tapped chip with the method's own row. */
@@ -458,6 +554,10 @@ is_dup(const struct vivo_store *s, const char *user,
 		else if (e->method == VIVO_M_U2F)
 			same = memcmp(o->u2f.pub, e->u2f.pub,
 				   VIVO_U2F_PUB_LEN) == 0;
+		else if (e->method == VIVO_M_FIDO2)
+			same = o->fido2.credlen == e->fido2.credlen &&
+			    memcmp(o->fido2.cred, e->fido2.cred,
+				e->fido2.credlen) == 0;
 		else if (e->method == VIVO_M_HMAC &&
 		    o->hmac.slot == req->slot) {
 			/* we hold K: a state that opens with HMAC(K, C) is this
@@ -474,7 +574,8 @@ is_dup(const struct vivo_store *s, const char *user,
 			return failed(f, 1,
 			    "this %s is already enrolled for %s as "
 			    "\"%s\"",
-			    e->method == VIVO_M_U2F        ? "registration"
+			    e->method == VIVO_M_U2F || e->method == VIVO_M_FIDO2
+				? "registration"
 				: e->method == VIVO_M_HMAC ? "implant's slot"
 							   : "chip",
 			    user, o->label);
@@ -550,7 +651,7 @@ cmd_add(struct opts *o)
 	int ok;
 
 	if (o->method == NULL)
-		die(EXIT_USAGE, "add needs --method u2f|hmac|uid");
+		die(EXIT_USAGE, "add needs --method fido2|u2f|hmac|uid");
 	if (o->label != NULL && !vivo_label_valid(o->label))
 		die(EXIT_USAGE,
 		    "--label: 1..%d bytes of printable UTF-8, without "
@@ -561,8 +662,13 @@ cmd_add(struct opts *o)
 		die(EXIT_USAGE,
 		    "--slot, --secret-stdin, --program and --yes are for "
 		    "--method hmac");
+	if (strcmp(o->method, "fido2") != 0 &&
+	    (o->require_pin || o->resident || o->pin_stdin))
+		die(EXIT_USAGE,
+		    "--require-pin, --resident and --pin-stdin are for "
+		    "--method fido2");
 	if ((m = vivo_method_from_name(o->method)) == 0)
-		die(EXIT_USAGE, "unknown method \"%s\" (u2f, hmac, uid)",
+		die(EXIT_USAGE, "unknown method \"%s\" (fido2, u2f, hmac, uid)",
 		    o->method);
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
@@ -572,6 +678,12 @@ cmd_add(struct opts *o)
 	x->m = vivo_method_find(m);
 	x->req.user = user;
 	x->req.appid = c.appid;
+	x->req.rpid = c.rpid;
+	x->req.require_pin = o->require_pin;
+	x->req.resident = o->resident;
+	x->req.min_pin_retries = c.fido2_min_pin_retries;
+	x->req.get_pin = enroll_get_pin;
+	x->req.pin_arg = o;
 	x->e.method = m;
 	/* from here on x may hold a secret: every path wipes it before it
 	 * reports and exits */
@@ -584,6 +696,12 @@ cmd_add(struct opts *o)
 			    "Enrolling slot %u of an implant for %s (HMAC-SHA1 "
 			    "challenge-response).\n",
 			    x->req.slot, user);
+		else if (m == VIVO_M_FIDO2)
+			printf("Making a FIDO2 credential on an implant for %s "
+			       "(rp id %s%s%s).\n",
+			    user, c.rpid,
+			    o->require_pin ? ", PIN at every login" : "",
+			    o->resident ? ", discoverable" : "");
 		else
 			printf("Registering an implant's FIDO U2F applet for "
 			       "%s (appid "
@@ -595,6 +713,8 @@ cmd_add(struct opts *o)
 	}
 	if (ok == 0 && m == VIVO_M_U2F)
 		printf("Attestation certificate: %s\n", x->req.attestation);
+	if (ok == 0 && x->req.note[0] != '\0')
+		printf("Note: %s.\n", x->req.note);
 	if (ok == 0)
 		ok = store_entry(o, &c, &t, user, &x->e, &x->req, &f);
 	(void)vivo_strlcpy(label, x->e.label, sizeof(label));
@@ -769,6 +889,8 @@ cmd_test(struct opts *o)
 	a.user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	a.timeout = o->timeout ? o->timeout : c.timeout;
 	a.on_wait = print_wait;
+	a.get_pin = test_get_pin;
+	a.arg = o;
 	waiter("test", a.user, &a.id);
 	vivo_authenticate(&a);
 	if (a.result != VIVO_R_OK)
@@ -819,7 +941,7 @@ describe_atr(const uint8_t *a, size_t n)
 static void
 probe_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen)
 {
-	char line[256], usable[64] = "";
+	char line[512], usable[64] = "", best[16] = "";
 	int lost = 0;
 
 	describe_atr(atr, atrlen);
@@ -833,12 +955,17 @@ probe_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen)
 		}
 		printf("  %s\n", line);
 		if (r == 1) {
+			if (best[0] == '\0')
+				(void)vivo_strlcpy(best, m->name, sizeof(best));
 			strcat(usable, m->name);
 			strcat(usable,
 			    m->bit == VIVO_M_UID ? " (cloneable) " : " ");
 		}
 	}
 	printf("  methods: %s\n", usable[0] ? usable : "none");
+	if (best[0] != '\0')
+		printf("  recommended: %s (the strongest this chip offers)\n",
+		    best);
 }
 
 static int
@@ -913,6 +1040,7 @@ main(int argc, char **argv)
 		die(1, "cannot make the process non-dumpable: %s",
 		    strerror(errno));
 	memset(&o, 0, sizeof(o));
+	atexit(wipe_pin);
 	umask(022);
 	vivo_log_init("vivo-enroll", 0, 0);
 	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
@@ -927,7 +1055,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "add") == 0) {
 		parse_opts(argc - i, argv + i,
 		    "--method --user --label --timeout "
-		    "--slot --secret-stdin --program --yes",
+		    "--slot --secret-stdin --program --yes "
+		    "--require-pin --resident --pin-stdin",
 		    &o);
 		return cmd_add(&o);
 	} else if (strcmp(cmd, "list") == 0) {
@@ -940,7 +1069,8 @@ main(int argc, char **argv)
 		parse_opts(argc - i, argv + i, "", &o);
 		return cmd_migrate(&o);
 	} else if (strcmp(cmd, "test") == 0) {
-		parse_opts(argc - i, argv + i, "--user --timeout", &o);
+		parse_opts(
+		    argc - i, argv + i, "--user --timeout --pin-stdin", &o);
 		return cmd_test(&o);
 	} else if (strcmp(cmd, "probe") == 0) {
 		parse_opts(argc - i, argv + i, "--timeout", &o);

@@ -4,8 +4,9 @@
  *
  * Started by the module with a socket on stdin/stdout, stderr on
  * /dev/null, an empty environment and the caller's credentials (no setuid
- * bit). Reads one AUTH message, may send one WAIT message when it is ready
- * for the tap, sends one RESULT message and exits 0. See
+ * bit). Reads one AUTH message, may ask for the implant's PIN (PIN_ASK,
+ * answered by PIN) before the tap, may send one WAIT message when it is
+ * ready for the tap, sends one RESULT message and exits 0. See
  * docs/helper-protocol.md.
  */
 #include "lib/auth.h"
@@ -28,6 +29,8 @@
 #include <unistd.h>
 
 #define REQUEST_WAIT_MS 5000
+/* the person types the PIN: the module's conversation may take this long */
+#define PIN_WAIT_MS (5 * 60 * 1000)
 /* card work may run this long past the tap timeout */
 #define WATCHDOG_MARGIN_MS 800
 
@@ -156,6 +159,56 @@ send_wait(void *arg, unsigned timeout, size_t nreaders)
 	}
 }
 
+/* The watchdog's time, for re-arming it after the PIN prompt. */
+static unsigned watchdog_timeout;
+
+static void
+disarm_watchdog(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * auth.h's get_pin: PIN_ASK to the module, which asks the person through
+ * the PAM conversation and answers PIN. The watchdog (which bounds the
+ * card work, not the person's typing) is stopped meanwhile and restarted
+ * in full after. A module that goes away or answers anything else ends
+ * the request.
+ */
+static int
+ask_pin(void *arg, const char *prompt, char *pin, size_t pinsz)
+{
+	struct vivo_msg m;
+	const char *err = NULL;
+	int r;
+
+	(void)arg;
+	vivo_msg_init(&m, VIVO_MSG_PIN_ASK);
+	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT, prompt);
+	disarm_watchdog();
+	if (write_msg(&m, 0) != 0) {
+		vivo_err("the module went away; giving up");
+		exit(1);
+	}
+	r = vivo_msg_read(STDIN_FILENO, &m, vivo_now_ms() + PIN_WAIT_MS, &err);
+	if (r != 0 || m.type != VIVO_MSG_PIN ||
+	    vivo_strlcpy(pin, m.pin, pinsz) != 0) {
+		explicit_bzero(&m, sizeof(m));
+		vivo_notice("no PIN from the module: %s",
+		    err ? err : "not a PIN message");
+		if (r == VIVO_ERR_MSG_IO)
+			exit(1); /* the module is gone, or broke the protocol */
+		return -1;
+	}
+	explicit_bzero(&m, sizeof(m));
+	if (arm_watchdog(watchdog_timeout) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 reply(uint32_t result, const char *reason, const char *text, const char *label,
     const char *method)
@@ -234,8 +287,10 @@ main(int argc, char **argv)
 	(void)vivo_strlcpy(a.id.tty, req.tty, sizeof(a.id.tty));
 	(void)vivo_strlcpy(a.id.ruser, req.ruser, sizeof(a.id.ruser));
 	a.on_wait = send_wait;
+	a.get_pin = ask_pin;
 	vivo_dbg(
 	    "user=%s timeout=%u methods=%#x", euser, a.timeout, cfg.methods);
+	watchdog_timeout = a.timeout;
 	if (arm_watchdog(a.timeout) != 0)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL,
 		    NULL, NULL);

@@ -4,7 +4,8 @@
  *
  * Reads its arguments, runs vivo-helper (fork/execve, a socket on the
  * helper's stdin/stdout, nothing else open, an empty environment, a
- * deadline), passes the helper's cue to the person through the PAM
+ * deadline), asks for the implant's PIN when the helper says an enrollment
+ * needs it, passes the helper's cue to the person through the PAM
  * conversation, and maps the helper's answer through the one return-code
  * table below. It links neither pcsc-lite nor OpenSSL: card data never
  * enters the caller's address space.
@@ -120,6 +121,56 @@ converse(pam_handle_t *pamh, int style, const char *text)
 }
 
 /*
+ * Ask for the implant's PIN (no echo) and send it to the helper in a PIN
+ * message. PAM_SUCCESS, PAM_CONV_ERR (the conversation failed or gave no
+ * answer), PAM_AUTH_ERR (longer than any PIN), PAM_SYSTEM_ERR (the helper
+ * could not be told). The answer is wiped wherever it was held.
+ */
+static int
+send_pin(pam_handle_t *pamh, int fd, const char *prompt, int64_t deadline)
+{
+	const struct pam_conv *conv = NULL;
+	struct pam_message msg = { .msg_style = PAM_PROMPT_ECHO_OFF,
+		.msg = prompt };
+	const struct pam_message *pmsg = &msg;
+	struct pam_response *resp = NULL;
+	struct vivo_msg m;
+	int r, rc = PAM_SYSTEM_ERR;
+
+	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
+	    conv == NULL || conv->conv == NULL) {
+		pam_syslog(pamh, LOG_ERR, "no conversation function");
+		return PAM_CONV_ERR;
+	}
+	r = conv->conv(1, &pmsg, &resp, conv->appdata_ptr);
+	if (r != PAM_SUCCESS || resp == NULL || resp[0].resp == NULL) {
+		pam_syslog(pamh, LOG_ERR,
+		    "conversation failed at the PIN prompt: %s",
+		    r != PAM_SUCCESS ? pam_strerror(pamh, r) : "no answer");
+		rc = PAM_CONV_ERR;
+		goto out;
+	}
+	vivo_msg_init(&m, VIVO_MSG_PIN);
+	if (vivo_msg_set_str(&m, VIVO_TAG_PIN, resp[0].resp) != 0) {
+		pam_syslog(pamh, LOG_NOTICE, "the PIN given is too long");
+		rc = PAM_AUTH_ERR;
+	} else if (vivo_msg_write(fd, &m, deadline) != 0)
+		pam_syslog(pamh, LOG_ERR, "cannot send the PIN to the helper");
+	else
+		rc = PAM_SUCCESS;
+	explicit_bzero(&m, sizeof(m));
+out:
+	if (resp != NULL) {
+		if (resp[0].resp != NULL) {
+			explicit_bzero(resp[0].resp, strlen(resp[0].resp));
+			free(resp[0].resp);
+		}
+		free(resp);
+	}
+	return rc;
+}
+
+/*
  * A caller running with 0, 1 or 2 closed gets those numbers for the
  * descriptors the child turns into the helper's stdin/stdout/stderr, and
  * dup2() onto itself would leave close-on-exec set: the helper would start
@@ -228,7 +279,7 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 	struct sigaction sa_dfl, sa_old;
 	struct vivo_msg req, m;
 	int sv[2] = { -1, -1 }, devnull = -1, status = 0, killed = 0;
-	int rc = PAM_SYSTEM_ERR, cued = 0;
+	int rc = PAM_SYSTEM_ERR, cued = 0, pinned = 0;
 	/* before the helper's WAIT: its start-up, bounded by the tap timeout
 	 * too when the module knows it */
 	int64_t deadline = vivo_now_ms() +
@@ -307,6 +358,17 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 		}
 		if (m.type == VIVO_MSG_RESULT)
 			break;
+		if (m.type == VIVO_MSG_PIN_ASK && !cued && !pinned) {
+			/* before the cue: the person types, then taps */
+			pinned = 1;
+			rc = send_pin(
+			    pamh, sv[0], m.text, vivo_now_ms() + STARTUP_MS);
+			if (rc != PAM_SUCCESS)
+				goto kill;
+			rc = PAM_SYSTEM_ERR;
+			deadline = vivo_now_ms() + STARTUP_MS;
+			continue;
+		}
 		if (m.type != VIVO_MSG_WAIT || cued) {
 			pam_syslog(
 			    pamh, LOG_ERR, "helper sent an unexpected message");

@@ -7,6 +7,7 @@
  */
 #include "auth.h"
 #include "decide.h"
+#include "fido2.h"
 #include "log.h"
 #include "priv.h"
 #include "tap.h"
@@ -147,8 +148,10 @@ vivo_authenticate(struct vivo_auth *a)
 	struct vivo_try *x = NULL;
 	struct vivo_tap tp;
 	size_t usable = 0, total = 0;
+	char pin[VIVO_FIDO2_PIN_MAX + 2];
 	int r;
 
+	pin[0] = '\0';
 	a->result = VIVO_R_INTERNAL;
 	a->reason[0] = a->text[0] = a->label[0] = '\0';
 	a->method = NULL;
@@ -207,6 +210,31 @@ vivo_authenticate(struct vivo_auth *a)
 		goto out;
 	}
 
+	if (vivo_fido2_pin_needed(c, en)) {
+		if (a->get_pin == NULL ||
+		    a->get_pin(a->arg, "Implant PIN (Enter to skip): ", pin,
+			sizeof(pin)) != 0) {
+			a->result = VIVO_R_UNAVAILABLE;
+			vivo_setf(a->reason, sizeof(a->reason),
+			    "an enrollment of %s needs the implant's PIN, and "
+			    "it could not be asked for",
+			    a->user);
+			goto out;
+		}
+		if (pin[0] != '\0' &&
+		    (strlen(pin) < VIVO_FIDO2_PIN_MIN ||
+			strlen(pin) > VIVO_FIDO2_PIN_MAX)) {
+			a->result = VIVO_R_AUTH_FAILED;
+			vivo_setf(a->reason, sizeof(a->reason),
+			    "the PIN given is not %d..%d bytes long: not sent",
+			    VIVO_FIDO2_PIN_MIN, VIVO_FIDO2_PIN_MAX);
+			vivo_setf(a->text, sizeof(a->text),
+			    "A FIDO PIN is %d to %d characters long.",
+			    VIVO_FIDO2_PIN_MIN, VIVO_FIDO2_PIN_MAX);
+			goto out;
+		}
+	}
+	x->pin = pin;
 	x->cfg = c;
 	x->user = a->user;
 	x->en = en;
@@ -280,6 +308,7 @@ vivo_authenticate(struct vivo_auth *a)
 		break;
 	}
 out:
+	explicit_bzero(pin, sizeof(pin));
 	if (en != NULL) {
 		explicit_bzero(en, sizeof(*en));
 		free(en);

@@ -27,6 +27,11 @@ struct vivo_auth {
 	const char *regdir; /* NULL: VIVO_TAPREG_DIR */
 	/* called once when the helper is ready for the tap */
 	void (*on_wait)(void *arg, unsigned timeout, size_t nreaders);
+	/* called at most once, before the tap, when a fido2 enrollment of
+	 * this user needs the PIN: ask the person with `prompt`. 0 with a
+	 * NUL-terminated PIN ("" = none given), -1 when no answer can be had
+	 * (the request ends UNAVAILABLE). NULL: no PIN. */
+	int (*get_pin)(void *arg, const char *prompt, char *pin, size_t pinsz);
 	void *arg;
 	/* out */
 	uint32_t result;                /* enum vivo_result */

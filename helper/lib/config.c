@@ -20,6 +20,7 @@ static const struct {
 	{ "uid", VIVO_M_UID },
 	{ "hmac", VIVO_M_HMAC },
 	{ "u2f", VIVO_M_U2F },
+	{ "fido2", VIVO_M_FIDO2 },
 };
 
 unsigned
@@ -54,6 +55,9 @@ vivo_config_defaults(struct vivo_config *c)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(c->appid, sizeof(c->appid), "pam://%s", host);
 	c->check_counter = 1;
+	snprintf(c->rpid, sizeof(c->rpid), "pam://%s", host);
+	c->fido2_check_counter = 1;
+	c->fido2_min_pin_retries = VIVO_FIDO2_PIN_RETRIES_FLOOR;
 }
 
 /*
@@ -242,6 +246,50 @@ parse_u2f(config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
 }
 
 static int
+parse_fido2(
+    config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
+{
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "fido2: expected a group { ... }");
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		if (strcmp(name, "rpid") == 0) {
+			if (get_string(
+				s, c->rpid, sizeof(c->rpid), err, errlen))
+				return -1;
+			if (c->rpid[0] == '\0') {
+				snprintf(err, errlen, "fido2.rpid: empty");
+				return -1;
+			}
+		} else if (strcmp(name, "require_pin") == 0) {
+			if (get_bool(s, &c->fido2_require_pin, err, errlen))
+				return -1;
+		} else if (strcmp(name, "check_counter") == 0) {
+			if (get_bool(s, &c->fido2_check_counter, err, errlen))
+				return -1;
+		} else if (strcmp(name, "min_pin_retries") == 0) {
+			int v;
+			if (config_setting_type(s) != CONFIG_TYPE_INT ||
+			    (v = config_setting_get_int(s)) < 1 || v > 8) {
+				snprintf(err, errlen,
+				    "fido2.min_pin_retries: expected 1..8");
+				return -1;
+			}
+			c->fido2_min_pin_retries = (unsigned)v;
+		} else {
+			snprintf(
+			    err, errlen, "fido2.%s: unknown setting", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
 parse_list(config_setting_t *s, char *err, size_t errlen)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
@@ -308,7 +356,7 @@ parse_setting(
 			if (m == 0) {
 				snprintf(err, errlen,
 				    "methods: unknown method \"%.32s\" "
-				    "(known: u2f, hmac, uid)",
+				    "(known: fido2, u2f, hmac, uid)",
 				    v);
 				return -1;
 			}
@@ -332,6 +380,8 @@ parse_setting(
 		return get_bool(s, &c->allow_remote, err, errlen);
 	} else if (strcmp(name, "u2f") == 0) {
 		return parse_u2f(s, c, err, errlen);
+	} else if (strcmp(name, "fido2") == 0) {
+		return parse_fido2(s, c, err, errlen);
 	} else {
 		snprintf(err, errlen, "%.64s: unknown setting", name);
 		return -1;

@@ -20,7 +20,10 @@ enum vivo_method {
 	VIVO_M_UID = 1u << 0,
 	VIVO_M_HMAC = 1u << 1,
 	VIVO_M_U2F = 1u << 2,
+	VIVO_M_FIDO2 = 1u << 3,
 };
+
+#define VIVO_FIDO2_PIN_RETRIES_FLOOR 3 /* fido2.min_pin_retries default */
 
 struct vivo_config {
 	unsigned timeout;                    /* seconds to wait for a tap */
@@ -28,10 +31,14 @@ struct vivo_config {
 	size_t nreaders;                     /* 0 = every reader */
 	unsigned methods;                    /* enum vivo_method bits */
 	char store[512];                     /* system store directory */
-	int user_store;    /* also read ~/.config/pam_vivo/implants */
-	int allow_remote;  /* accept requests with PAM_RHOST */
-	char appid[256];   /* u2f application id */
-	int check_counter; /* u2f: counter must grow */
+	int user_store;          /* also read ~/.config/pam_vivo/implants */
+	int allow_remote;        /* accept requests with PAM_RHOST */
+	char appid[256];         /* u2f application id */
+	int check_counter;       /* u2f: counter must grow */
+	char rpid[256];          /* fido2 relying party id */
+	int fido2_require_pin;   /* fido2: every login needs the PIN */
+	int fido2_check_counter; /* fido2: counter must grow */
+	unsigned fido2_min_pin_retries; /* send no PIN below this */
 };
 
 /* The defaults (docs/config.md, "Keys"). */

@@ -14,9 +14,11 @@ vivo_decide(struct vivo_try *x, const struct vivo_transport *t)
 	x->e = NULL;
 	x->store = 0;
 	x->clone = 0;
+	x->final = 0;
 	x->result = VIVO_R_AUTH_FAILED;
 	x->reason[0] = x->text[0] = '\0';
-	for (size_t i = 0; i < vivo_nmethods && x->e == NULL; i++) {
+	for (size_t i = 0; i < vivo_nmethods && x->e == NULL && !x->final;
+	     i++) {
 		const struct vivo_method_ops *m = &vivo_methods[i];
 		int r;
 		if (!(x->cfg->methods & m->bit))
@@ -24,8 +26,10 @@ vivo_decide(struct vivo_try *x, const struct vivo_transport *t)
 		if ((r = m->try(x, t)) == VIVO_ERR_CARD_COMM)
 			return r;
 	}
-	if (x->clone)
-		return VIVO_OK; /* reason and text are set */
+	if (x->final && x->e == NULL && x->result == VIVO_R_OK)
+		x->result = VIVO_R_INTERNAL; /* no success without an entry */
+	if (x->clone || x->final)
+		return VIVO_OK; /* result, reason and text are set */
 	if (x->e == NULL) {
 		x->result = VIVO_R_AUTH_FAILED;
 		if (x->reason[0] == '\0')

@@ -35,6 +35,14 @@ vivo_strerr(int e)
 		return "the request registry cannot be used";
 	case VIVO_ERR_MSG_IO: return "bad message or connection lost";
 	case VIVO_ERR_MSG_DEADLINE: return "no message in time";
+	case VIVO_ERR_FIDO2_NOCRED:
+		return "the chip holds none of the enrolled credentials";
+	case VIVO_ERR_FIDO2_PIN_INVALID: return "wrong PIN";
+	case VIVO_ERR_FIDO2_PIN_BLOCKED: return "the chip's PIN is blocked";
+	case VIVO_ERR_FIDO2_PIN_AUTH_BLOCKED:
+		return "3 wrong PINs in a row: present the implant again";
+	case VIVO_ERR_FIDO2_UV_REQUIRED: return "the chip requires its PIN";
+	case VIVO_ERR_FIDO2_PIN_NOT_SET: return "the chip has no PIN set";
 	case VIVO_ERR_NOMEM: return "out of memory";
 	case VIVO_ERR_INTERNAL: return "internal error";
 	default: return "unknown error";

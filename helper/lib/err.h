@@ -41,6 +41,14 @@ enum vivo_err {
 	/* module <-> helper messages (proto.h) */
 	VIVO_ERR_MSG_IO = -50,       /* error, EOF or garbage */
 	VIVO_ERR_MSG_DEADLINE = -51, /* the deadline passed */
+	/* the fido2 method (fido2.h): what the chip's CTAP2 applet said */
+	VIVO_ERR_FIDO2_NOCRED = -70,      /* none of the credentials is here */
+	VIVO_ERR_FIDO2_PIN_INVALID = -71, /* wrong PIN: one attempt gone */
+	VIVO_ERR_FIDO2_PIN_BLOCKED = -72, /* no attempts left, for good */
+	/* 3 wrong in a row: blocked until the next power-up (a new tap) */
+	VIVO_ERR_FIDO2_PIN_AUTH_BLOCKED = -73,
+	VIVO_ERR_FIDO2_UV_REQUIRED = -74, /* the chip wants the PIN */
+	VIVO_ERR_FIDO2_PIN_NOT_SET = -75, /* the chip has no PIN */
 	/* anything else */
 	VIVO_ERR_NOMEM = -60,
 	VIVO_ERR_INTERNAL = -61,

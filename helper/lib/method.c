@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * method.c - see method.h: the u2f, hmac and uid rows. The bytes each
- * sends come from its own unit (u2f.c, hmac.c, uid.c); docs/apdu.md.
+ * method.c - see method.h: the fido2, u2f, hmac and uid rows. The bytes
+ * each sends come from its own unit (fido2.c, u2f.c, hmac.c, uid.c);
+ * docs/apdu.md.
  */
 #include "method.h"
 #include "log.h"
@@ -13,6 +14,448 @@
 
 #include <stdio.h>
 #include <string.h>
+
+/* ---- fido2 ----------------------------------------------------------- */
+
+/* Does this entry's login need the PIN? */
+static int
+fido2_wants_pin(const struct vivo_config *c, const struct vivo_entry *e)
+{
+	return e->fido2.require_pin || c->fido2_require_pin;
+}
+
+int
+vivo_fido2_pin_needed(
+    const struct vivo_config *c, const struct vivo_enrollments *en)
+{
+	if (!(c->methods & VIVO_M_FIDO2))
+		return 0;
+	for (int s = 0; s < VIVO_ST_N; s++)
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
+			if (e->method == VIVO_M_FIDO2 &&
+			    strcmp(e->fido2.rpid, c->rpid) == 0 &&
+			    fido2_wants_pin(c, e))
+				return 1;
+		}
+	return 0;
+}
+
+struct fido2_bump_arg {
+	const struct vivo_fido2_data *used;
+	uint32_t counter;
+};
+
+/* Store the new counter, if the entry is still the one used and the
+ * counter still grows (compare-and-swap against a concurrent login). */
+static int
+fido2_bump_fn(struct vivo_entry *e, void *arg, char *reason, size_t reasonsz)
+{
+	const struct fido2_bump_arg *b = arg;
+
+	if (e->method != VIVO_M_FIDO2 || e->fido2.credlen != b->used->credlen ||
+	    memcmp(e->fido2.cred, b->used->cred, e->fido2.credlen) != 0) {
+		vivo_setf(reason, reasonsz, "implant \"%s\" changed meanwhile",
+		    e->label);
+		return VIVO_R_AUTH_FAILED;
+	}
+	if (b->counter <= e->fido2.counter && b->counter != 0) {
+		vivo_setf(reason, reasonsz,
+		    "implant \"%s\": counter %u is not above "
+		    "the stored %u (used concurrently, or cloned)",
+		    e->label, b->counter, e->fido2.counter);
+		return VIVO_R_AUTH_FAILED;
+	}
+	e->fido2.counter = b->counter;
+	return VIVO_R_OK;
+}
+
+/* A verified assertion by entry e (store s): the counter rule, then make
+ * the new counter durable. */
+static void
+fido2_accept(
+    struct vivo_try *x, const struct vivo_entry *e, int s, uint32_t counter)
+{
+	x->e = e;
+	x->store = s;
+	if (x->cfg->fido2_check_counter &&
+	    !(counter == 0 && e->fido2.counter == 0) &&
+	    counter <= e->fido2.counter) {
+		/* a chip without a counter always says 0 (WebAuthn: then
+		 * there is nothing to compare); any other value must grow */
+		vivo_setf(x->reason, sizeof(x->reason),
+		    "implant \"%s\": counter %u is not above the stored %u: "
+		    "the implant may have been cloned (or a reply replayed)",
+		    e->label, counter, e->fido2.counter);
+		vivo_warn("%s", x->reason);
+		vivo_setf(x->text, sizeof(x->text),
+		    "This implant's signature counter went backwards: it may "
+		    "have been cloned. Refused.");
+		x->clone = 1;
+		x->result = VIVO_R_AUTH_FAILED;
+	} else if (!x->cfg->fido2_check_counter || counter == 0)
+		x->result = VIVO_R_OK;
+	else if (!x->writable[s]) {
+		vivo_info("implant \"%s\": counter %u checked, but this caller "
+			  "cannot write %s to advance it; the next "
+			  "authentication as root will",
+		    e->label, counter, x->en->path[s]);
+		x->result = VIVO_R_OK;
+	} else {
+		struct fido2_bump_arg b = { &e->fido2, counter };
+		x->result = (uint32_t)x->commit(x->commit_ctx, x, fido2_bump_fn,
+		    &b, x->reason, sizeof(x->reason));
+	}
+}
+
+/* End the request with this result and these words. */
+static void
+fido2_final(struct vivo_try *x, uint32_t result, const char *text)
+{
+	x->final = 1;
+	x->result = result;
+	vivo_setf(x->text, sizeof(x->text), "%s", text);
+}
+
+/* The PIN went wrong: say what it cost and what is left. */
+static void
+fido2_pin_failed(
+    struct vivo_try *x, struct vivo_fido2 *f, int r, const char *label)
+{
+	int left = -1;
+
+	if (r == VIVO_ERR_FIDO2_PIN_INVALID &&
+	    vivo_fido2_pin_retries(f, &left) != VIVO_OK)
+		left = -1;
+	vivo_setf(x->reason, sizeof(x->reason), "implant \"%s\": %s%s", label,
+	    vivo_strerr(r),
+	    r == VIVO_ERR_FIDO2_PIN_INVALID && left >= 0 ? " (attempts left: "
+							 : "");
+	if (r == VIVO_ERR_FIDO2_PIN_INVALID && left >= 0) {
+		size_t n = strlen(x->reason);
+		snprintf(x->reason + n, sizeof(x->reason) - n, "%d)", left);
+	}
+	x->final = 1;
+	x->result = VIVO_R_AUTH_FAILED;
+	if (r == VIVO_ERR_FIDO2_PIN_INVALID && left >= 0)
+		vivo_setf(x->text, sizeof(x->text),
+		    "Wrong PIN. The implant allows %d more attempt%s before "
+		    "its PIN is blocked for good.",
+		    left, left == 1 ? "" : "s");
+	else if (r == VIVO_ERR_FIDO2_PIN_INVALID)
+		vivo_setf(x->text, sizeof(x->text), "Wrong PIN.");
+	else if (r == VIVO_ERR_FIDO2_PIN_AUTH_BLOCKED)
+		vivo_setf(x->text, sizeof(x->text),
+		    "Three wrong PINs in a row: the implant takes no PIN "
+		    "until it has been lifted from the reader and presented "
+		    "again.");
+	else
+		vivo_setf(x->text, sizeof(x->text),
+		    "The implant's PIN is blocked for good. Only a reset of "
+		    "its FIDO applet (with the applet's own tools; it erases "
+		    "every credential on it) makes it usable again.");
+}
+
+/*
+ * CTAP2 against every usable fido2 entry for this host's rp id. Entries
+ * that need no PIN are asked for in one getAssertion. Those that need
+ * it are first asked for silently (up = false, no PIN): only a chip that
+ * proves it holds one of them gets the PIN, so a PIN is never spent on
+ * (or shown to) another chip; then the retries left are read, and the
+ * PIN is sent once, never again by itself.
+ */
+static int
+fido2_try(struct vivo_try *x, const struct vivo_transport *t)
+{
+	const struct vivo_enrollments *en = x->en;
+	const struct vivo_fido2_data *plain[VIVO_ST_N * VIVO_ENTRIES_MAX];
+	const struct vivo_fido2_data *pinned[VIVO_ST_N * VIVO_ENTRIES_MAX];
+	const struct vivo_entry *pe[VIVO_ST_N * VIVO_ENTRIES_MAX];
+	const struct vivo_entry *qe[VIVO_ST_N * VIVO_ENTRIES_MAX];
+	int ps[VIVO_ST_N * VIVO_ENTRIES_MAX], qs[VIVO_ST_N * VIVO_ENTRIES_MAX];
+	size_t np = 0, nq = 0;
+	struct vivo_fido2 *f = NULL;
+	struct vivo_fido2_info info;
+	struct vivo_fido2_assert_res res;
+	char why[256];
+	int r, left = -1, blind = 0;
+
+	for (int s = 0; s < VIVO_ST_N; s++)
+		for (size_t i = 0; i < en->st[s].n; i++) {
+			const struct vivo_entry *e = &en->st[s].e[i];
+			if (e->method != VIVO_M_FIDO2)
+				continue;
+			if (strcmp(e->fido2.rpid, x->cfg->rpid) != 0) {
+				vivo_setf(x->reason, sizeof(x->reason),
+				    "implant \"%s\" is enrolled for rp id %s, "
+				    "this host uses %s",
+				    e->label, e->fido2.rpid, x->cfg->rpid);
+				continue;
+			}
+			if (fido2_wants_pin(x->cfg, e)) {
+				pinned[nq] = &e->fido2;
+				qe[nq] = e;
+				qs[nq++] = s;
+			} else {
+				plain[np] = &e->fido2;
+				pe[np] = e;
+				ps[np++] = s;
+			}
+		}
+	if (np + nq == 0)
+		return VIVO_OK;
+	r = vivo_fido2_open(t, &f, &info, why, sizeof(why));
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK) {
+		vivo_setf(x->reason, sizeof(x->reason), "%s", why);
+		return VIVO_OK;
+	}
+	if (np > 0) {
+		struct vivo_fido2_assert_req ar = { x->cfg->rpid, plain, np,
+			NULL, 0, 0 };
+		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
+		if (r == VIVO_OK) {
+			fido2_accept(
+			    x, pe[res.which], ps[res.which], res.counter);
+			goto out;
+		}
+		if (r == VIVO_ERR_CARD_COMM)
+			goto out;
+		if (r == VIVO_ERR_FIDO2_UV_REQUIRED && x->pin != NULL &&
+		    x->pin[0] != '\0') {
+			/* the chip wants its PIN for everything (alwaysUv):
+			 * these go with the PIN too */
+			for (size_t i = 0; i < np; i++) {
+				pinned[nq] = plain[i];
+				qe[nq] = pe[i];
+				qs[nq++] = ps[i];
+			}
+		} else if (r != VIVO_ERR_FIDO2_NOCRED) {
+			vivo_setf(
+			    x->reason, sizeof(x->reason), "fido2: %s", why);
+			if (r == VIVO_ERR_FIDO2_UV_REQUIRED) {
+				fido2_final(x, VIVO_R_AUTH_FAILED,
+				    "This implant asks for its PIN at every "
+				    "use (alwaysUv), and no PIN was given.");
+				goto out;
+			}
+		}
+	}
+	r = VIVO_OK;
+	if (nq == 0)
+		goto out;
+	if (x->pin == NULL || x->pin[0] == '\0') {
+		vivo_setf(x->reason, sizeof(x->reason),
+		    "fido2: an enrollment needs the PIN, and none was given");
+		goto out; /* the others (hmac, uid) may still match */
+	}
+	/* 1. is it the enrolled chip? (a silent, verified assertion) */
+	{
+		struct vivo_fido2_assert_req ar = { x->cfg->rpid, pinned, nq,
+			NULL, 1, 0 };
+		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
+		if (r == VIVO_ERR_CARD_COMM)
+			goto out;
+		if (r == VIVO_ERR_FIDO2_NOCRED) {
+			r = VIVO_OK;
+			goto out; /* another chip: no PIN for it */
+		}
+		if (r == VIVO_ERR_FIDO2_UV_REQUIRED)
+			blind = 1; /* alwaysUv: it cannot prove itself first */
+		else if (r != VIVO_OK) {
+			vivo_setf(x->reason, sizeof(x->reason),
+			    "fido2: %s; no PIN was sent", why);
+			fido2_final(x, VIVO_R_AUTH_FAILED,
+			    "The implant's answer did not verify: refused "
+			    "(no PIN was sent to it).");
+			r = VIVO_OK;
+			goto out;
+		}
+	}
+	/* 2. enough attempts left? */
+	if (info.client_pin != 1) {
+		vivo_setf(x->reason, sizeof(x->reason),
+		    "fido2: the enrollment needs the PIN, and the chip has no "
+		    "PIN set");
+		fido2_final(x, VIVO_R_AUTH_FAILED,
+		    "This implant has no FIDO PIN set, but its enrollment "
+		    "needs one.");
+		r = VIVO_OK;
+		goto out;
+	}
+	r = vivo_fido2_pin_retries(f, &left);
+	if (r == VIVO_ERR_CARD_COMM)
+		goto out;
+	if (r != VIVO_OK || left < (int)x->cfg->fido2_min_pin_retries) {
+		if (r != VIVO_OK)
+			vivo_setf(x->reason, sizeof(x->reason),
+			    "fido2: cannot read the PIN retries; no PIN "
+			    "was sent");
+		else {
+			vivo_setf(x->reason, sizeof(x->reason),
+			    "fido2: %d PIN attempts left, below the floor of "
+			    "%u; no PIN was sent",
+			    left, x->cfg->fido2_min_pin_retries);
+			vivo_warn("%s", x->reason);
+		}
+		x->final = 1;
+		x->result = VIVO_R_UNAVAILABLE;
+		if (r == VIVO_OK)
+			vivo_setf(x->text, sizeof(x->text),
+			    "Your implant has %d PIN attempt%s left; pam_vivo "
+			    "sends no PIN while fewer than %u remain. Use your "
+			    "password, then enter the right PIN once with "
+			    "your own FIDO tools (that restores all 8).",
+			    left, left == 1 ? "" : "s",
+			    x->cfg->fido2_min_pin_retries);
+		else
+			vivo_setf(x->text, sizeof(x->text),
+			    "The implant did not say how many PIN attempts "
+			    "it has left: no PIN was sent.");
+		r = VIVO_OK;
+		goto out;
+	}
+	/* 3. the PIN, once */
+	{
+		struct vivo_fido2_assert_req ar = { x->cfg->rpid, pinned, nq,
+			x->pin, 0, 1 };
+		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
+		if (r == VIVO_OK) {
+			if (blind)
+				vivo_info("fido2: the chip could not prove "
+					  "itself before the PIN (alwaysUv)");
+			fido2_accept(
+			    x, qe[res.which], qs[res.which], res.counter);
+			goto out;
+		}
+		if (r == VIVO_ERR_CARD_COMM)
+			goto out;
+		if (r == VIVO_ERR_FIDO2_PIN_INVALID ||
+		    r == VIVO_ERR_FIDO2_PIN_AUTH_BLOCKED ||
+		    r == VIVO_ERR_FIDO2_PIN_BLOCKED)
+			fido2_pin_failed(
+			    x, f, r, nq == 1 ? qe[0]->label : "(fido2)");
+		else if (r != VIVO_ERR_FIDO2_NOCRED || !blind) {
+			vivo_setf(
+			    x->reason, sizeof(x->reason), "fido2: %s", why);
+			fido2_final(x, VIVO_R_AUTH_FAILED,
+			    "The implant's answer did not verify: refused.");
+		}
+		r = VIVO_OK;
+	}
+out:
+	vivo_fido2_close(f);
+	return r == VIVO_ERR_CARD_COMM ? r : VIVO_OK;
+}
+
+/* makeCredential for this host's rp id, then one verified assertion. */
+static int
+fido2_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
+    struct vivo_entry *e, char *why, size_t whysz)
+{
+	struct vivo_fido2 *f = NULL;
+	struct vivo_fido2_info info;
+	struct vivo_fido2_make_req mr;
+	char pin[VIVO_FIDO2_PIN_MAX + 2];
+	int r, need_pin, left = -1;
+
+	pin[0] = '\0';
+	r = vivo_fido2_open(t, &f, &info, why, whysz);
+	if (r != VIVO_OK)
+		return r;
+	if (req->require_pin && info.client_pin != 1) {
+		vivo_setf(why, whysz,
+		    "--require-pin: this implant has no FIDO PIN set. Set one "
+		    "with the FIDO applet's own tools first");
+		r = VIVO_ERR_FIDO2_PIN_NOT_SET;
+		goto out;
+	}
+	need_pin = info.client_pin == 1 &&
+	    (req->require_pin || req->resident || info.always_uv ||
+		!info.make_cred_uv_not_rqd);
+	if (need_pin) {
+		r = vivo_fido2_pin_retries(f, &left);
+		if (r != VIVO_OK)
+			goto out;
+		if (left < (int)req->min_pin_retries) {
+			vivo_setf(why, whysz,
+			    "the implant has %d PIN attempt%s left, fewer "
+			    "than %u: no PIN is sent. Enter the right PIN "
+			    "once with your own FIDO tools first",
+			    left, left == 1 ? "" : "s", req->min_pin_retries);
+			r = VIVO_ERR_FIDO2_PIN_BLOCKED;
+			goto out;
+		}
+		if (req->get_pin == NULL ||
+		    req->get_pin(req->pin_arg, pin, sizeof(pin)) != 0) {
+			vivo_setf(why, whysz,
+			    "this implant needs its FIDO PIN, and none was "
+			    "given");
+			r = VIVO_ERR_FIDO2_UV_REQUIRED;
+			goto out;
+		}
+	}
+	memset(&mr, 0, sizeof(mr));
+	mr.rpid = req->rpid;
+	mr.user = req->user;
+	mr.pin = need_pin ? pin : NULL;
+	mr.require_pin = req->require_pin;
+	mr.resident = req->resident;
+	r = vivo_fido2_make(f, &mr, &e->fido2, why, whysz);
+	if (r == VIVO_ERR_FIDO2_PIN_INVALID) {
+		if (vivo_fido2_pin_retries(f, &left) != VIVO_OK)
+			left = -1;
+		vivo_setf(why, whysz,
+		    "wrong PIN (attempts left: %d); nothing was written", left);
+	} else if (r == VIVO_ERR_FIDO2_PIN_AUTH_BLOCKED ||
+	    r == VIVO_ERR_FIDO2_PIN_BLOCKED)
+		vivo_setf(
+		    why, whysz, "%s; nothing was written", vivo_strerr(r));
+	if (r == VIVO_OK && e->fido2.counter == 0)
+		vivo_setf(req->note, sizeof(req->note),
+		    "this implant's signature counter stays at 0: it has no "
+		    "counter, so a clone of it could not be detected");
+out:
+	explicit_bzero(pin, sizeof(pin));
+	vivo_fido2_close(f);
+	return r;
+}
+
+static int
+fido2_describe(const struct vivo_transport *t, char *line, size_t linesz)
+{
+	struct vivo_fido2 *f = NULL;
+	struct vivo_fido2_info in;
+	char why[256];
+	int r = vivo_fido2_open(t, &f, &in, why, sizeof(why)), left = -1;
+
+	if (r == VIVO_ERR_CARD_COMM)
+		return r;
+	if (r != VIVO_OK) {
+		vivo_setf(line, linesz, "FIDO2 (CTAP2): none (%s)", why);
+		return 0;
+	}
+	if (in.client_pin == 1 &&
+	    (r = vivo_fido2_pin_retries(f, &left)) == VIVO_ERR_CARD_COMM) {
+		vivo_fido2_close(f);
+		return r;
+	}
+	vivo_setf(line, linesz,
+	    "FIDO2 (CTAP2): versions %s; extensions %s; options clientPin=%s "
+	    "rk=%s uv=%s alwaysUv=%s; PIN retries %s%d; AAGUID %s; max "
+	    "message %llu bytes (fido2 possible)",
+	    in.versions, in.extensions[0] ? in.extensions : "none",
+	    in.client_pin == 1       ? "set"
+		: in.client_pin == 0 ? "not set"
+				     : "unsupported",
+	    in.rk ? "yes" : "no", in.uv ? "yes" : "no",
+	    in.always_uv ? "yes" : "no", left < 0 ? "n/a " : "", left,
+	    in.aaguid[0] ? in.aaguid : "none",
+	    (unsigned long long)in.maxmsgsiz);
+	vivo_fido2_close(f);
+	return 1;
+}
 
 /* ---- u2f ------------------------------------------------------------- */
 
@@ -526,6 +969,7 @@ uid_describe(const struct vivo_transport *t, char *line, size_t linesz)
 /* ---- the table ------------------------------------------------------- */
 
 const struct vivo_method_ops vivo_methods[] = {
+	{ VIVO_M_FIDO2, "fido2", fido2_try, fido2_enroll, fido2_describe },
 	{ VIVO_M_U2F, "u2f", u2f_try, u2f_enroll, u2f_describe },
 	{ VIVO_M_HMAC, "hmac", hmac_try, hmac_enroll, hmac_describe },
 	{ VIVO_M_UID, "uid", uid_try, uid_enroll, uid_describe },

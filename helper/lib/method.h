@@ -10,6 +10,7 @@
 #define VIVO_METHOD_H
 
 #include "config.h"
+#include "fido2.h"
 #include "hmac.h"
 #include "proto.h"
 #include "store.h"
@@ -24,10 +25,19 @@ struct vivo_enroll_req {
 	unsigned slot;                  /* hmac: 1 or 2 */
 	int program;                    /* hmac: write `key` into the slot */
 	uint8_t key[VIVO_HMAC_KEY_LEN]; /* hmac: the slot secret */
+	const char *rpid;               /* fido2 */
+	int require_pin, resident;      /* fido2 */
+	unsigned min_pin_retries;       /* fido2: send no PIN below this */
+	/* fido2: the chip has a PIN and this enrollment needs it: ask the
+	 * person (once: the answer is kept for another tap). 0 with a NUL-
+	 * terminated PIN in pin, -1 when none can be had. */
+	int (*get_pin)(void *arg, char *pin, size_t pinsz);
+	void *pin_arg;
 	/* out */
 	char attestation[256];     /* u2f: the attestation's subject */
 	uint8_t uid[VIVO_UID_MAX]; /* uid: as read, for the duplicate check */
 	size_t uidlen;
+	char note[256]; /* fido2: what the owner should know (no counter) */
 };
 
 /*
@@ -49,11 +59,17 @@ struct vivo_try {
 	int (*commit)(void *ctx, const struct vivo_try *x,
 	    vivo_entry_update_fn fn, void *arg, char *reason, size_t reasonsz);
 	void *commit_ctx;
+	/* fido2: the PIN the person gave for this request, NULL or "" when
+	 * none; the caller wipes it */
+	const char *pin;
 	/* out */
 	const struct vivo_entry *e; /* the entry the chip proved, or NULL */
 	int store;                  /* enum vivo_store_kind of e */
 	uint32_t result;            /* enum vivo_result, once e is set */
 	int clone;                  /* a u2f counter went backwards */
+	/* the request ends with result/reason/text as the row set them,
+	 * even without an entry (a wrong PIN; too few PIN retries left) */
+	int final;
 	char reason[VIVO_TEXT_MAX]; /* for the log: never secrets */
 	char text[VIVO_TEXT_MAX];   /* for the person, may be "" */
 };
@@ -80,6 +96,11 @@ struct vivo_method_ops {
 /* The rows, strongest first. */
 extern const struct vivo_method_ops vivo_methods[];
 extern const size_t vivo_nmethods;
+
+/* Does a fido2 login of this user need the PIN? 1 when an entry usable
+ * under c (its rp id) asks for it, or c requires it for every one. */
+int vivo_fido2_pin_needed(
+    const struct vivo_config *c, const struct vivo_enrollments *en);
 
 /* The row of method bit m, or NULL. */
 const struct vivo_method_ops *vivo_method_find(unsigned m);

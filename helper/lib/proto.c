@@ -30,6 +30,8 @@ static const struct {
 		1u << VIVO_TAG_REASON | 1u << VIVO_TAG_LABEL |
 		1u << VIVO_TAG_METHOD,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_REASON },
+	{ VIVO_MSG_PIN_ASK, 1u << VIVO_TAG_TEXT, 1u << VIVO_TAG_TEXT },
+	{ VIVO_MSG_PIN, 1u << VIVO_TAG_PIN, 1u << VIVO_TAG_PIN },
 };
 
 static int
@@ -59,6 +61,7 @@ str_field(struct vivo_msg *m, unsigned tag, size_t *cap)
 	case VIVO_TAG_SERVICE: *cap = sizeof(m->service); return m->service;
 	case VIVO_TAG_TTY: *cap = sizeof(m->tty); return m->tty;
 	case VIVO_TAG_RUSER: *cap = sizeof(m->ruser); return m->ruser;
+	case VIVO_TAG_PIN: *cap = sizeof(m->pin); return m->pin;
 	default: return NULL;
 	}
 }

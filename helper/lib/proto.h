@@ -29,6 +29,11 @@ enum vivo_msg_type {
 	VIVO_MSG_WAIT = 2,
 	/* helper -> module: the answer; the helper then exits */
 	VIVO_MSG_RESULT = 3,
+	/* helper -> module, before WAIT: an enrollment of this user needs
+	 * the implant's PIN: ask the person (TEXT is the prompt) */
+	VIVO_MSG_PIN_ASK = 4,
+	/* module -> helper: the answer to PIN_ASK ("" = none given) */
+	VIVO_MSG_PIN = 5,
 };
 
 enum vivo_tag {
@@ -46,6 +51,8 @@ enum vivo_tag {
 	VIVO_TAG_SERVICE = 10, /* string: PAM_SERVICE */
 	VIVO_TAG_TTY = 11,     /* string: PAM_TTY */
 	VIVO_TAG_RUSER = 12,   /* string: PAM_RUSER */
+	VIVO_TAG_PIN = 13,     /* string: the implant's PIN (PIN only);
+	                          wiped wherever it was held */
 };
 
 #define VIVO_FLAG_DEBUG 0x1u  /* log the helper's steps */
@@ -85,6 +92,7 @@ struct vivo_msg {
 	char service[64];
 	char tty[64];
 	char ruser[64];
+	char pin[64]; /* VIVO_FIDO2_PIN_MAX + 1 */
 };
 
 /* Encode `m` (its `present` bits say which fields) into buf, with the

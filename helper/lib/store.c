@@ -172,10 +172,92 @@ parse_u2f(
 }
 
 static int
+get_bool_key(
+    config_setting_t *g, const char *name, int *out, char *err, size_t errlen)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		snprintf(err, errlen, "fido2.%s: expected true or false", name);
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+parse_fido2(
+    config_setting_t *g, struct vivo_fido2_data *f, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "rpid", "credential", "type",
+		"pubkey", "user_id", "require_pin", "resident", "cred_protect",
+		"hmac_secret", "counter" };
+	const char *rpid, *cred, *type;
+	long long counter;
+	int cp;
+
+	if (g == NULL || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "fido2: missing group");
+		return -1;
+	}
+	if (only_keys(g, keys, VIVO_NELEM(keys), err, errlen) != 0)
+		return -1;
+	if (config_setting_lookup_string(g, "rpid", &rpid) != CONFIG_TRUE ||
+	    rpid[0] == '\0' || vivo_strlcpy(f->rpid, rpid, sizeof(f->rpid))) {
+		snprintf(err, errlen, "fido2.rpid: missing or too long");
+		return -1;
+	}
+	if (config_setting_lookup_string(g, "credential", &cred) !=
+		CONFIG_TRUE ||
+	    vivo_hex_decode(cred, f->cred, sizeof(f->cred), &f->credlen) != 0 ||
+	    f->credlen == 0) {
+		snprintf(err, errlen,
+		    "fido2.credential: expected 1..%d bytes of hex",
+		    VIVO_FIDO2_CRED_MAX);
+		return -1;
+	}
+	if (config_setting_lookup_string(g, "type", &type) != CONFIG_TRUE ||
+	    (strcmp(type, "es256") != 0 && strcmp(type, "eddsa") != 0)) {
+		snprintf(err, errlen,
+		    "fido2.type: expected \"es256\" or "
+		    "\"eddsa\"");
+		return -1;
+	}
+	f->alg = strcmp(type, "es256") == 0 ? VIVO_COSE_ES256 : VIVO_COSE_EDDSA;
+	f->publen = f->alg == VIVO_COSE_ES256 ? 65 : 32;
+	if (hex_field(g, "pubkey", f->pub, f->publen, err, errlen))
+		return -1;
+	if (f->alg == VIVO_COSE_ES256 && f->pub[0] != 0x04) {
+		snprintf(err, errlen, "pubkey: expected an uncompressed point");
+		return -1;
+	}
+	if (hex_field(
+		g, "user_id", f->user_id, sizeof(f->user_id), err, errlen) ||
+	    get_bool_key(g, "require_pin", &f->require_pin, err, errlen) ||
+	    get_bool_key(g, "resident", &f->resident, err, errlen) ||
+	    get_bool_key(g, "hmac_secret", &f->hmac_secret, err, errlen))
+		return -1;
+	if (config_setting_lookup_int(g, "cred_protect", &cp) != CONFIG_TRUE ||
+	    cp < 0 || cp > 3) {
+		snprintf(err, errlen, "fido2.cred_protect: expected 0..3");
+		return -1;
+	}
+	f->cred_protect = cp;
+	if (config_setting_lookup_int64(g, "counter", &counter) !=
+		CONFIG_TRUE ||
+	    counter < 0 || counter > 0xffffffffLL) {
+		snprintf(err, errlen, "fido2.counter: expected 0..4294967295");
+		return -1;
+	}
+	f->counter = (uint32_t)counter;
+	return 0;
+}
+
+static int
 parse_entry(config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "label", "method", "created", "uid",
-		"hmac", "u2f" };
+		"hmac", "u2f", "fido2" };
 	const char *label, *method, *created;
 
 	memset(e, 0, sizeof(*e));
@@ -206,8 +288,9 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen)
 		return -1;
 	}
 	/* exactly the method's own group */
-	for (size_t i = 0; i < 3; i++) {
-		static const char *const groups[] = { "uid", "hmac", "u2f" };
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const groups[] = { "uid", "hmac", "u2f",
+			"fido2" };
 		int want = strcmp(groups[i], method) == 0;
 		if ((config_setting_get_member(g, groups[i]) != NULL) != want) {
 			snprintf(err, errlen, "method \"%s\": %s group %s",
@@ -226,6 +309,9 @@ parse_entry(config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen)
 	case VIVO_M_U2F:
 		return parse_u2f(
 		    config_setting_get_member(g, "u2f"), &e->u2f, err, errlen);
+	case VIVO_M_FIDO2:
+		return parse_fido2(config_setting_get_member(g, "fido2"),
+		    &e->fido2, err, errlen);
 	default:
 		snprintf(err, errlen,
 		    "method \"%s\": not supported by this "
@@ -298,10 +384,10 @@ out:
 static int
 add_hex(config_setting_t *g, const char *name, const uint8_t *v, size_t n)
 {
-	char hex[2 * VIVO_U2F_KH_MAX + 1];
+	char hex[2 * VIVO_FIDO2_CRED_MAX + 1];
 	config_setting_t *s;
 
-	if (n > VIVO_U2F_KH_MAX ||
+	if (n > VIVO_FIDO2_CRED_MAX ||
 	    vivo_hex_encode(v, n, hex, sizeof(hex)) != 0 ||
 	    (s = config_setting_add(g, name, CONFIG_TYPE_STRING)) == NULL)
 		return -1;
@@ -315,6 +401,15 @@ add_str(config_setting_t *g, const char *name, const char *v)
 
 	return s != NULL && config_setting_set_string(s, v) == CONFIG_TRUE ? 0
 									   : -1;
+}
+
+static int
+add_bool(config_setting_t *g, const char *name, int v)
+{
+	config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_BOOL);
+
+	return s != NULL && config_setting_set_bool(s, v) == CONFIG_TRUE ? 0
+									 : -1;
 }
 
 static int
@@ -362,6 +457,28 @@ format_entry(config_setting_t *list, const struct vivo_entry *e)
 		    (s = config_setting_add(u, "counter", CONFIG_TYPE_INT64)) ==
 			NULL ||
 		    config_setting_set_int64(s, e->u2f.counter) != CONFIG_TRUE)
+			return -1;
+		return 0;
+	}
+	if (e->method == VIVO_M_FIDO2) {
+		const struct vivo_fido2_data *f = &e->fido2;
+		if ((u = config_setting_add(g, "fido2", CONFIG_TYPE_GROUP)) ==
+			NULL ||
+		    add_str(u, "rpid", f->rpid) ||
+		    add_hex(u, "credential", f->cred, f->credlen) ||
+		    add_str(u, "type",
+			f->alg == VIVO_COSE_ES256 ? "es256" : "eddsa") ||
+		    add_hex(u, "pubkey", f->pub, f->publen) ||
+		    add_hex(u, "user_id", f->user_id, sizeof(f->user_id)) ||
+		    add_bool(u, "require_pin", f->require_pin) ||
+		    add_bool(u, "resident", f->resident) ||
+		    (s = config_setting_add(
+			 u, "cred_protect", CONFIG_TYPE_INT)) == NULL ||
+		    config_setting_set_int(s, f->cred_protect) != CONFIG_TRUE ||
+		    add_bool(u, "hmac_secret", f->hmac_secret) ||
+		    (s = config_setting_add(u, "counter", CONFIG_TYPE_INT64)) ==
+			NULL ||
+		    config_setting_set_int64(s, f->counter) != CONFIG_TRUE)
 			return -1;
 		return 0;
 	}
@@ -470,7 +587,7 @@ vivo_store_public_path(
 int
 vivo_method_is_public(unsigned m)
 {
-	return m == VIVO_M_U2F;
+	return m == VIVO_M_U2F || m == VIVO_M_FIDO2;
 }
 
 int
@@ -536,12 +653,17 @@ vivo_store_now(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Entry of `s` with e's label that is the same u2f registration. */
+/* Entry of `s` with e's label that is the same public registration (u2f, fido2). */
 static int
-same_u2f(const struct vivo_store *s, const struct vivo_entry *e)
+same_public(const struct vivo_store *s, const struct vivo_entry *e)
 {
 	int i = vivo_store_find(s, e->label);
 
+	if (i >= 0 && e->method == VIVO_M_FIDO2)
+		return s->e[i].method == VIVO_M_FIDO2 &&
+		    s->e[i].fido2.credlen == e->fido2.credlen &&
+		    memcmp(s->e[i].fido2.cred, e->fido2.cred,
+			e->fido2.credlen) == 0;
 	return i >= 0 && s->e[i].method == VIVO_M_U2F &&
 	    s->e[i].u2f.khlen == e->u2f.khlen &&
 	    memcmp(s->e[i].u2f.kh, e->u2f.kh, e->u2f.khlen) == 0 &&
@@ -555,7 +677,7 @@ vivo_store_drop_duplicates(struct vivo_store *sys, const struct vivo_store *pub)
 
 	while (i < sys->n) {
 		if (vivo_method_is_public(sys->e[i].method) &&
-		    same_u2f(pub, &sys->e[i]))
+		    same_public(pub, &sys->e[i]))
 			(void)vivo_store_remove(sys, sys->e[i].label);
 		else
 			i++;
@@ -609,7 +731,7 @@ vivo_store_migrate(
 	 * migration recognise), then the protected file is rewritten 0600 */
 	for (size_t i = 0; i < sys->n; i++) {
 		const struct vivo_entry *e = &sys->e[i];
-		if (!vivo_method_is_public(e->method) || same_u2f(pub, e))
+		if (!vivo_method_is_public(e->method) || same_public(pub, e))
 			continue;
 		if (vivo_store_find(pub, e->label) >= 0 ||
 		    vivo_store_add(pub, e) != 0) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "hmac.h"
 #include "u2f.h"
+#include "fido2.h"
 #include "proto.h"
 #include "util.h"
 
@@ -36,8 +37,9 @@ struct vivo_entry {
 	unsigned method;          /* one enum vivo_method bit */
 	char created[32];         /* ISO 8601 UTC, e.g. 2026-11-27T07:00:00Z */
 	struct vivo_uid_data uid; /* method uid */
-	struct vivo_hmac_data hmac; /* method hmac */
-	struct vivo_u2f_data u2f;   /* method u2f */
+	struct vivo_hmac_data hmac;   /* method hmac */
+	struct vivo_u2f_data u2f;     /* method u2f */
+	struct vivo_fido2_data fido2; /* method fido2 */
 };
 
 struct vivo_store {

@@ -17,32 +17,40 @@
 		}                                                              \
 	} while (0)
 
-/* ISO 7816-3 short APDU: CLA INS P1 P2 [Lc data] [Le], Lc 1..255. */
+/* ISO 7816-3: a short APDU, CLA INS P1 P2 [Lc data] [Le] with Lc 1..255,
+ * or an extended one, CLA INS P1 P2 00 [Lc1 Lc2 data] [Le1 Le2]. */
 static int
-short_apdu_ok(const uint8_t *c, size_t clen)
+apdu_ok(const uint8_t *c, size_t clen)
 {
 	size_t lc;
 
-	if (clen < 4 || clen > FAKE_CARD_CMD_MAX)
+	if (clen < 4 || clen > FAKE_CARD_EXT_MAX)
 		return 0;
 	if (clen <= 5)
-		return 1; /* case 1, or case 2 (Le) */
+		return 1; /* case 1, or case 2S (Le) */
 	lc = c[4];
-	return lc != 0 && (clen == 5 + lc || clen == 5 + lc + 1);
+	if (lc != 0)
+		return clen == 5 + lc || clen == 5 + lc + 1; /* 3S, 4S */
+	if (clen == 7)
+		return 1; /* case 2E: 00 Le1 Le2 */
+	lc = (size_t)c[5] << 8 | c[6];
+	return lc != 0 && (clen == 7 + lc || clen == 7 + lc + 2); /* 3E, 4E */
 }
 
 static int
 fake_transmit(void *h, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen)
 {
 	struct fake_card *f = h;
-	uint8_t copy[FAKE_CARD_CMD_MAX];
+	uint8_t copy[FAKE_CARD_EXT_MAX];
 	size_t n;
 
 	CHECK(f != NULL && c != NULL && r != NULL && rlen != NULL);
-	CHECK(short_apdu_ok(c, clen));
+	CHECK(apdu_ok(c, clen));
 	memcpy(copy, c, clen); /* ASan: the whole command must be readable */
 	if (f->ncmds < FAKE_CARD_SENT) {
-		memcpy(f->sent[f->ncmds], c, clen);
+		/* kept up to FAKE_CARD_CMD_MAX bytes; sentlen is the real one */
+		memcpy(f->sent[f->ncmds], c,
+		    clen < FAKE_CARD_CMD_MAX ? clen : FAKE_CARD_CMD_MAX);
 		f->sentlen[f->ncmds] = clen;
 	}
 	f->ncmds++;
@@ -140,5 +148,6 @@ fake_card_sent_is(
     const struct fake_card *f, size_t i, const uint8_t *c, size_t clen)
 {
 	return i < f->ncmds && i < FAKE_CARD_SENT && f->sentlen[i] == clen &&
-	    memcmp(f->sent[i], c, clen) == 0;
+	    memcmp(f->sent[i], c,
+		clen < FAKE_CARD_CMD_MAX ? clen : FAKE_CARD_CMD_MAX) == 0;
 }

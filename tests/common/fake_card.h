@@ -11,9 +11,10 @@
  * an exchange after the records are used up (the chip was lifted; the fake
  * notes it in `overrun`).
  *
- * Every C-APDU the product sends is checked to be a well-formed short
- * APDU (ISO 7816-3 cases 1 to 4; no extended lengths): an invariant whose
- * breach abort()s (a crash for libFuzzer, a failure for a unit test).
+ * Every C-APDU the product sends is checked to be a well-formed APDU
+ * (ISO 7816-3 cases 1 to 4, short, or extended up to FAKE_CARD_EXT_MAX
+ * bytes: CTAP2 messages): an invariant whose breach abort()s (a crash for
+ * libFuzzer, a failure for a unit test).
  */
 #ifndef VIVO_TEST_FAKE_CARD_H
 #define VIVO_TEST_FAKE_CARD_H
@@ -24,7 +25,8 @@
 #include <stdint.h>
 
 #define FAKE_CARD_FAIL 0xffffu
-#define FAKE_CARD_CMD_MAX (5 + 255 + 1)
+#define FAKE_CARD_CMD_MAX (5 + 255 + 1)  /* bytes of a command kept */
+#define FAKE_CARD_EXT_MAX (7 + 4096 + 2) /* longest command accepted */
 #define FAKE_CARD_SENT 64      /* C-APDUs kept (ncmds counts them all) */
 #define FAKE_CARD_SCRIPT 16384 /* bytes of scripted records */
 
