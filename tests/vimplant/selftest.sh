@@ -770,9 +770,11 @@ ctap2_tap c2fc 0 fault_cbor --personality javacard "${CS[@]}" \
     --fault ctap2-malformed-cbor
 ctap2_tap c2auv 1 always_uv --personality javacard --ctap2-always-uv \
     --ctap2-pin 1234 --ctap2-state "$WORK/ctap2-auv.json"
+ctap2_tap c2ed 0 eddsa --personality javacard --ctap2-algs es256,eddsa \
+    --ctap2-counter-step zero
 /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; s=json.load(open(p))
 s["pin_retries"]=1; json.dump(s,open(p,"w"))' "$CTAP2_STATE"
-ctap2_tap c2blk 0 blocked --personality javacard "${CS[@]}"
+ctap2_tap c2blk 1 blocked --personality javacard "${CS[@]}"
 
 # --- the daemon survived all of it ------------------------------------------
 

@@ -436,6 +436,23 @@ def scenario_fault_cbor(s: Session, c: Checks) -> None:
             "rejected", outcome)
 
 
+def scenario_eddsa(s: Session, c: Checks) -> None:
+    """--ctap2-algs es256,eddsa --ctap2-counter-step zero"""
+    att = s.ctap.make_credential(
+        s.cdh, {"id": RP}, {"id": b"ed"},
+        [{"type": "public-key", "alg": -8}, {"type": "public-key", "alg": -7}])
+    cred_data = att.auth_data.credential_data
+    key = cbor.encode(dict(cred_data.public_key))
+    a = s.assertion([cred_data.credential_id])
+    c.check("ctap2 EdDSA credential (first of the host's list), Ed25519 "
+            "signature verifies, counter-step zero",
+            ([-7, -8], -8, True, 0, 0),
+            ([x["alg"] for x in s.ctap.info.algorithms],
+             cred_data.public_key[3],
+             verify(key, a.auth_data, s.cdh, a.signature),
+             att.auth_data.counter, a.auth_data.counter))
+
+
 SCENARIOS = {name[len("scenario_"):]: value for name, value in globals().items()
              if name.startswith("scenario_")}
 
