@@ -685,13 +685,17 @@ wait_card 1 present
 check "fault u2f-wrong-kh-len" "67 00|67 00" \
     "$(xfer 1 "$SEL_U2F" "$(auth 03 "$KH")" "$(auth 07 "$KH")" | tail -n2 |
         paste -sd'|')"
+check "U2F-only chip (no --ctap2): NFCCTAP_MSG getInfo 6D 00, CLA 80 INS 01 6E 00" \
+    "6D 00|6E 00" \
+    "$(xfer 1 "$SEL_U2F" 80100000010400 8001000000 | tail -n2 | paste -sd'|')"
 untap
 
 tap f2 0 --personality javacard --u2f-version fido2
 wait_card 0 present
-check "--u2f-version fido2: FIDO_2_0, no U2F commands" \
-    "46 49 44 4F 5F 32 5F 30 90 00|6D 00" \
-    "$(xfer 0 "$SEL_U2F" "$REGISTER" | paste -sd'|')"
+check "--u2f-version fido2: FIDO_2_0, no U2F commands, CTAP2 getInfo" \
+    "46 49 44 4F 5F 32 5F 30 90 00|6D 00|00 yes" \
+    "$(xfer 0 "$SEL_U2F" "$REGISTER" 80100000010400 | sed '3s/^\(00\) .* \(90 00\|61 ..\)$/\1 yes/' |
+        paste -sd'|')"
 untap
 
 tap u2f61 1 --personality apex --fault endless-61
@@ -699,6 +703,78 @@ wait_card 1 present
 check "fault endless-61 with the U2F applet selected" "61 FF|61 FF|61 FF" \
     "$(xfer 1 "$SEL_U2F" "$REGISTER" 00C0000000 | paste -sd'|')"
 untap
+
+# --- CTAP2 (FIDO2) over NFC, driven by python3-fido2's client ---------------
+
+# ctap2 SCENARIO SLOT: run selftest_ctap2.py on reader SLOT; its "ok"/"FAIL"
+# lines become checks here, the rest is shown as comments.
+ctap2() {
+    local line
+    while IFS= read -r line; do
+        case $line in
+            'ok '*) ok "${line#ok }" ;;
+            'FAIL '*) not_ok "${line#FAIL }" ;;
+            *) echo "#      $line" ;;
+        esac
+    done < <(/usr/bin/python3 "$HERE/selftest_ctap2.py" "Virtual PCD 00 0$2" \
+        "$WORK" "$1" 2>&1)
+}
+CTAP2_STATE=$WORK/ctap2-state.json
+CS=(--ctap2-state "$CTAP2_STATE")
+
+# ctap2_tap NAME SLOT SCENARIO VIMPLANT-ARGS...: a tap for one scenario
+ctap2_tap() {
+    local name=$1 slot=$2 scenario=$3; shift 3
+    tap "$name" "$slot" "$@"
+    if wait_card "$slot" present; then
+        ctap2 "$scenario" "$slot"
+    else
+        not_ok "ctap2 $scenario: card on reader $slot"
+    fi
+    untap
+}
+
+ctap2_tap c2basic 1 basic --personality yubikey --ctap2 --ctap2-pin 1234 "${CS[@]}"
+check "ctap2 state file: PIN hash, 8 retries, no PIN in the log" \
+    "yes 8 0" \
+    "$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))
+print("yes" if len(s["pin_hash"]) == 32 else "no", s["pin_retries"])' \
+        "$CTAP2_STATE") $(grep -v '^[<>] ' "$WORK/c2basic.log" | grep -c 1234)"
+check "ctap2 log lines (getInfo, wrong PIN 31)" "yes 1" \
+    "$(grep -q '^ctap2 getInfo 00$' "$WORK/c2basic.log" && echo yes) $(grep -c \
+        '^ctap2 clientPin.getPinUvAuthTokenUsingPinWithPermissions 31$' \
+        "$WORK/c2basic.log")"
+ctap2_tap c2res 0 resident --personality javacard "${CS[@]}"
+ctap2_tap c2res2 1 resident2 --personality javacard "${CS[@]}"
+ctap2_tap c2wrong 0 wrong3 --personality javacard "${CS[@]}"
+check "ctap2 log: 4 refused PIN attempts (31 31 34 34)" "31 31 34 34" \
+    "$(sed -n 's/^ctap2 clientPin.getPinUvAuthTokenUsingPinWithPermissions \(3.\)$/\1/p' \
+        "$WORK/c2wrong.log" | paste -sd' ')"
+ctap2_tap c2retap 1 retap --personality javacard "${CS[@]}"
+ctap2_tap c2chain 0 chain --personality javacard --no-extended --ctap2-chunk 64 "${CS[@]}"
+check "ctap2 chaining seen in the log: CLA 90 pieces, GET RESPONSE" "yes yes" \
+    "$(grep -q '^> 9010' "$WORK/c2chain.log" && echo yes) $(grep -q \
+        '^> 00C00000' "$WORK/c2chain.log" && echo yes)"
+ctap2_tap c2ext 1 extended --personality javacard "${CS[@]}"
+ctap2_tap c2ka 0 keepalive --personality javacard --ctap2-keepalive 3 "${CS[@]}"
+check "ctap2 keep-alive in the log: 3 x 91 00 and 3 polls for each of 3 commands (getInfo twice, getAssertion)" \
+    "9 9" "$(grep -c '^< 019100$' "$WORK/c2ka.log") $(grep -c \
+        '^> 8011000000$' "$WORK/c2ka.log")"
+ctap2_tap c2fs 1 faults_signed --personality javacard "${CS[@]}" \
+    --fault ctap2-wrong-rpid-hash --fault ctap2-no-uv --fault ctap2-counter-stuck
+ctap2_tap c2fb 0 fault_bad_sig --personality javacard "${CS[@]}" \
+    --fault ctap2-bad-signature
+ctap2_tap c2fe 1 fault_error --personality javacard "${CS[@]}" \
+    --fault ctap2-error=2E
+ctap2_tap c2fc 0 fault_cbor --personality javacard "${CS[@]}" \
+    --fault ctap2-malformed-cbor
+ctap2_tap c2auv 1 always_uv --personality javacard --ctap2-always-uv \
+    --ctap2-pin 1234 --ctap2-state "$WORK/ctap2-auv.json"
+ctap2_tap c2ed 0 eddsa --personality javacard --ctap2-algs es256,eddsa \
+    --ctap2-counter-step zero
+/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; s=json.load(open(p))
+s["pin_retries"]=1; json.dump(s,open(p,"w"))' "$CTAP2_STATE"
+ctap2_tap c2blk 1 blocked --personality javacard "${CS[@]}"
 
 # --- the daemon survived all of it ------------------------------------------
 

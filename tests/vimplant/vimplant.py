@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
+from typing import Callable
 
 EXIT_OK = 0
 EXIT_CONNECT_FAILED = 3
@@ -271,7 +272,19 @@ class AppletConfig:
     u2f_counter_step: str = "1"        # a positive integer or "odd-random"
     u2f_chunk: int | None = None
     u2f_state: str | None = None
-    faults: frozenset[str] = frozenset()  # u2f-* faults
+    faults: frozenset[str] = frozenset()  # u2f-* and ctap2-* faults
+    # CTAP2 (same applet, NFCCTAP_MSG)
+    ctap2: bool = False                # --ctap2 (or --u2f-version fido2)
+    ctap2_pin: str | None = None
+    ctap2_state: str | None = None
+    ctap2_always_uv: bool = False
+    ctap2_max_msg: int = 1024
+    ctap2_algs: tuple[str, ...] = ("es256",)
+    ctap2_counter_step: str = "1"      # N >= 1, "zero" or "odd-random"
+    ctap2_keepalive: int = 0
+    ctap2_chunk: int | None = None
+    ctap2_error: int | None = None     # fault ctap2-error=HEX
+    log: Callable[[str], None] = lambda line: None  # the --log writer
 
 
 def save_json(path: str, value: dict) -> None:
@@ -344,7 +357,11 @@ class Applet:
         return True
 
     def reset(self) -> None:
-        """Forget transient state (power-up, reset, removal)."""
+        """Forget transient state (power-up, reset, removal, SELECT)."""
+
+    def power_up(self) -> None:
+        """The card was powered up (tap, vpcd power on or reset); called
+        before reset().  Unlike reset(), not called at SELECT."""
 
     def select(self, apdu: Apdu) -> bytes:
         """Answer the SELECT command that made this applet current."""
@@ -387,6 +404,7 @@ class Iso14443Card(Card):
         """A fresh activation starts with no applet selected."""
         self.selected = None
         for applet in set(self.instances.values()):
+            applet.power_up()
             applet.reset()
 
     def card_apdu(self, apdu: Apdu) -> bytes:
@@ -640,6 +658,13 @@ U2F_DEFAULT_KH_LEN = 64
 U2F_KH_MAC_LEN = 32            # key handle = nonce ‖ HMAC-SHA256 tag
 U2F_MIN_KH_LEN = U2F_KH_MAC_LEN + 16
 U2F_VERSIONS = {"u2f": b"U2F_V2", "fido2": b"FIDO_2_0"}
+# CTAP 2.1 §11.3 (NFC): NFCCTAP_MSG and NFCCTAP_GETRESPONSE, class 80
+CTAP_CLA = 0x80
+CTAP_INS_MSG = 0x10
+CTAP_INS_GET_RESPONSE = 0x11
+CTAP_P1_GETRESPONSE_OK = 0x80     # the host can poll with NFCCTAP_GETRESPONSE
+CTAP_STATUS_PROCESSING = 0x01
+SW_STATUS_UPDATE = b"\x91\x00"
 
 
 def flip_last_bit(signature: bytes) -> bytes:
@@ -667,6 +692,10 @@ class U2fApplet(Applet):
         self.pending_sw = SW_OK
         self.chain: bytearray | None = None   # command chaining buffer
         self.chain_ins = 0
+        self.keepalive_left = 0               # 91 00 still to send
+        self.keepalive_reply: tuple[bytes, bytes] | None = None
+        self.pending_chunk: int | None = None
+        self.ctap2 = self._make_ctap2() if self.ctap2_enabled else None
         state = load_json(self.config.u2f_state)
         if state is None:
             self.master = os.urandom(32)
@@ -760,22 +789,104 @@ class U2fApplet(Applet):
             return None
         return self._private_key(application, nonce)
 
+    # --- CTAP2 ------------------------------------------------------------
+
+    @property
+    def ctap2_enabled(self) -> bool:
+        return self.config.ctap2 or self.config.u2f_version == "fido2"
+
+    @property
+    def u2f_enabled(self) -> bool:
+        """U2F (CTAP1) commands work: not with FIDO_2_0, not under
+        alwaysUv."""
+        return (self.config.u2f_version == "u2f"
+                and not self.config.ctap2_always_uv)
+
+    def _make_ctap2(self):
+        """The CTAP2 authenticator (vimplant_ctap2.py, next to this file)."""
+        import vimplant_ctap2 as ctap2      # pylint: disable=import-outside-toplevel
+        cfg = self.config
+        settings = ctap2.Ctap2Config(
+            u2f_enabled=cfg.u2f_version == "u2f", pin=cfg.ctap2_pin,
+            always_uv=cfg.ctap2_always_uv, max_msg=cfg.ctap2_max_msg,
+            algorithms=tuple(ctap2.ALGORITHMS[a] for a in cfg.ctap2_algs),
+            counter_step=cfg.ctap2_counter_step,
+            error_status=cfg.ctap2_error, faults=cfg.faults)
+        state = load_json(cfg.ctap2_state)
+        if state is not None and cfg.ctap2_pin is not None:
+            print("vimplant: --ctap2-pin ignored: the state file "
+                  f"{cfg.ctap2_state} exists", file=sys.stderr)
+
+        def save(value: dict) -> None:
+            if cfg.ctap2_state:
+                save_json(cfg.ctap2_state, value)
+
+        try:
+            authenticator = ctap2.Ctap2Authenticator(
+                settings, state, save, lambda line: self.config.log(line))
+        except ValueError as exc:
+            raise ValueError(f"{cfg.ctap2_state}: {exc}") from exc
+        if state is None:
+            authenticator.save()
+        return authenticator
+
+    def ctap2_message(self, apdu: Apdu) -> bytes:
+        """NFCCTAP_MSG: answer the whole reply, or start the keep-alive
+        sequence (91 00 with STATUS_PROCESSING) when P1 allows polling."""
+        if self.ctap2 is None:
+            return SW_INS_NOT_SUPPORTED
+        data = self.ctap2.handle(apdu.data)
+        if self.config.ctap2_keepalive and apdu.p1 & CTAP_P1_GETRESPONSE_OK:
+            self.keepalive_left = self.config.ctap2_keepalive - 1
+            self.keepalive_reply = (data, SW_OK)
+            return bytes([CTAP_STATUS_PROCESSING]) + SW_STATUS_UPDATE
+        return self._answer(data, SW_OK, apdu, self._ctap2_chunk())
+
+    def ctap2_get_response(self, apdu: Apdu) -> bytes:
+        """NFCCTAP_GETRESPONSE: the next 91 00, then the real reply."""
+        if self.keepalive_reply is None:
+            return SW_CONDITIONS
+        if self.keepalive_left > 0:
+            self.keepalive_left -= 1
+            return bytes([CTAP_STATUS_PROCESSING]) + SW_STATUS_UPDATE
+        data, sw = self.keepalive_reply
+        self.keepalive_reply = None
+        return self._answer(data, sw, apdu, self._ctap2_chunk())
+
+    def _ctap2_chunk(self) -> int | None:
+        return self.config.ctap2_chunk or self.config.u2f_chunk
+
     # --- APDU plumbing --------------------------------------------------
+
+    def power_up(self) -> None:
+        if self.ctap2 is not None:
+            self.ctap2.power_up()
 
     def reset(self) -> None:
         self.pending = None
         self.chain = None
+        self.keepalive_reply = None
 
     def select(self, apdu: Apdu) -> bytes:
-        return U2F_VERSIONS[self.config.u2f_version] + SW_OK
+        version = "u2f" if self.u2f_enabled else "fido2"
+        return U2F_VERSIONS[version] + SW_OK
 
     def process(self, apdu: Apdu) -> bytes:
-        if apdu.cla not in (0x00, 0x10):
+        if apdu.cla not in (0x00, 0x10, CTAP_CLA, CTAP_CLA | 0x10):
+            return SW_CLA_NOT_SUPPORTED
+        if apdu.cla & CTAP_CLA and apdu.ins not in (CTAP_INS_MSG,
+                                                    CTAP_INS_GET_RESPONSE):
             return SW_CLA_NOT_SUPPORTED
         if apdu.ins == ISO_INS_GET_RESPONSE and apdu.cla == 0x00:
             return self.get_response(apdu)
+        if apdu.ins == CTAP_INS_GET_RESPONSE and apdu.cla == CTAP_CLA:
+            self.pending = None
+            if self.ctap2 is None:
+                return SW_INS_NOT_SUPPORTED
+            return self.ctap2_get_response(apdu)
         self.pending = None
-        if apdu.cla == 0x10:                  # a non-final chained piece
+        self.keepalive_reply = None
+        if apdu.cla & 0x10:                   # a non-final chained piece
             if self.chain is None or self.chain_ins != apdu.ins:
                 self.chain = bytearray()
                 self.chain_ins = apdu.ins
@@ -786,17 +897,27 @@ class U2fApplet(Applet):
                 apdu = dataclasses.replace(
                     apdu, data=bytes(self.chain) + apdu.data)
             self.chain = None
+        if apdu.cla == CTAP_CLA and apdu.ins == CTAP_INS_MSG:
+            return self.ctap2_message(apdu)
         data, sw = self.command(apdu)
+        return self._answer(data, sw, apdu, self.config.u2f_chunk)
+
+    def _answer(self, data: bytes, sw: bytes, apdu: Apdu,
+                chunk: int | None) -> bytes:
+        """The whole reply to an extended APDU, else the first piece."""
         if not data or apdu.extended:
             return data + sw
-        return self._piece(data, sw, apdu.le)
+        return self._piece(data, sw, apdu.le, chunk)
 
-    def _piece(self, data: bytes, sw: bytes, le: int | None) -> bytes:
-        """Send what fits (Le, 256, --u2f-chunk); keep the rest for GET
-        RESPONSE and announce it with 61 xx (00 means 256 or more)."""
+    def _piece(self, data: bytes, sw: bytes, le: int | None,
+               chunk: int | None = None) -> bytes:
+        """Send what fits (Le, 256, --u2f-chunk / --ctap2-chunk); keep the
+        rest for GET RESPONSE and announce it with 61 xx (00 means 256 or
+        more)."""
         size = 256 if not le else le
-        if self.config.u2f_chunk:
-            size = min(size, self.config.u2f_chunk)
+        if chunk:
+            size = min(size, chunk)
+        self.pending_chunk = chunk
         if len(data) <= size:
             self.pending = None
             return data + sw
@@ -812,13 +933,14 @@ class U2fApplet(Applet):
         data, self.pending = self.pending, None
         if apdu.extended:
             return data + self.pending_sw
-        return self._piece(data, self.pending_sw, apdu.le)
+        return self._piece(data, self.pending_sw, apdu.le,
+                           self.pending_chunk)
 
     # --- U2F commands -----------------------------------------------------
 
     def command(self, apdu: Apdu) -> tuple[bytes, bytes]:
         """Run a complete (reassembled) command: (data, status word)."""
-        if self.config.u2f_version == "fido2":     # CTAP2 only: no CTAP1
+        if not self.u2f_enabled:      # FIDO_2_0 or alwaysUv: no CTAP1
             return b"", SW_INS_NOT_SUPPORTED
         if apdu.ins == U2F_INS_REGISTER:
             return self.register(apdu)
@@ -977,8 +1099,12 @@ REPLY_FAULTS = ("garbage", "short", "wrong-sw", "oversized", "silent",
 U2F_FAULTS = ("u2f-up-clear", "u2f-counter-stuck", "u2f-bad-sig",
               "u2f-bad-reg-sig", "u2f-wrong-kh-len")
 HMAC_FAULTS = ("hmac-replay", "hmac-replay-use")
-APPLET_FAULTS = U2F_FAULTS + HMAC_FAULTS
-FAULTS_WITH_ARG = ("wrong-sw", "slow", "hmac-replay", "hmac-replay-use")
+CTAP2_FAULTS = ("ctap2-malformed-cbor", "ctap2-wrong-rpid-hash",
+                "ctap2-no-uv", "ctap2-counter-stuck", "ctap2-bad-signature",
+                "ctap2-error", "ctap2-short-only")
+APPLET_FAULTS = U2F_FAULTS + HMAC_FAULTS + CTAP2_FAULTS
+FAULTS_WITH_ARG = ("wrong-sw", "slow", "hmac-replay", "hmac-replay-use",
+                   "ctap2-error")
 
 # The spec'd "oversized" reply is 70000 bytes, but the vpcd length prefix
 # tops out at 65535: send the largest frame possible, ending in 90 00.
@@ -996,6 +1122,7 @@ class Faults:
     u2f: frozenset[str] = frozenset()
     hmac_replay: str | None = None
     hmac_replay_use: str | None = None
+    ctap2_error: int | None = None   # argument of ctap2-error
 
     def shape(self, genuine: bytes) -> bytes | None:
         """Turn the genuine R-APDU into what is sent; None: send nothing."""
@@ -1035,8 +1162,16 @@ def build_faults(specs: list[tuple[str, str | None]]) -> Faults:
             if faults.slow < 0:
                 raise ValueError("slow=S needs S >= 0")
             continue
-        if name in U2F_FAULTS:
+        if name in U2F_FAULTS or name in CTAP2_FAULTS:
             faults.u2f |= {name}
+            if name == "ctap2-error":
+                try:
+                    status = bytes.fromhex(arg)
+                except ValueError:
+                    status = b""
+                if len(status) != 1:
+                    raise ValueError("ctap2-error=HEX needs 2 hex digits")
+                faults.ctap2_error = status[0]
             continue
         if name in HMAC_FAULTS:
             if not arg:
@@ -1160,11 +1295,12 @@ class VpcdLink:
 class Implant:
     """Drives one card through ``--taps`` presentations to vpcd."""
 
-    def __init__(self, args: argparse.Namespace, card: Card, faults: Faults):
+    def __init__(self, args: argparse.Namespace, card: Card, faults: Faults,
+                 log: EventLog | None = None):
         self.args = args
         self.card = card
         self.faults = faults
-        self.log = EventLog(args.log)
+        self.log = log or EventLog(args.log)
         self.waker = Waker()
 
     def run(self) -> int:
@@ -1325,9 +1461,37 @@ def chunk_size(text: str) -> int:
     return value
 
 
+def max_msg_size(text: str) -> int:
+    """argparse type for ``--ctap2-max-msg`` (the spec's minimum is 1024;
+    smaller values are allowed to test hosts)."""
+    value = int(text)
+    if not 64 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 64 and 65535")
+    return value
+
+
+def algorithm_list(text: str) -> tuple[str, ...]:
+    """argparse type for ``--ctap2-algs es256,eddsa``."""
+    names = tuple(name.strip().lower() for name in text.split(","))
+    if not names or any(name not in ("es256", "eddsa") for name in names) \
+            or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError("a list of es256 and eddsa")
+    return names
+
+
+def ctap2_counter_step(text: str) -> str:
+    """argparse type for ``--ctap2-counter-step N|zero|odd-random``."""
+    if text == "zero":
+        return text
+    return counter_step(text)
+
+
 APPLET_OPTIONS = ("hmac_aid", "hmac_slot1", "hmac_slot2", "hmac_state",
                   "hmac_serial", "u2f_version", "u2f_kh_len",
                   "u2f_counter_step", "u2f_chunk", "u2f_state")
+CTAP2_OPTIONS = ("ctap2", "ctap2_pin", "ctap2_state", "ctap2_always_uv",
+                 "ctap2_max_msg", "ctap2_algs", "ctap2_counter_step",
+                 "ctap2_keepalive", "ctap2_chunk")
 
 
 def applet_config(args: argparse.Namespace) -> AppletConfig:
@@ -1335,13 +1499,15 @@ def applet_config(args: argparse.Namespace) -> AppletConfig:
     inconsistencies."""
     faults: Faults = args.faults
     card_class = PERSONALITIES[args.personality]
-    requested = (any(getattr(args, name) is not None
-                     for name in APPLET_OPTIONS)
+    ctap2 = (any(getattr(args, name) is not None for name in CTAP2_OPTIONS)
+             or any(name.startswith("ctap2-") for name in faults.u2f))
+    requested = (ctap2 or any(getattr(args, name) is not None
+                              for name in APPLET_OPTIONS)
                  or bool(faults.u2f or faults.hmac_replay
                          or faults.hmac_replay_use))
     if requested and not (card_class.applets or card_class.optional_applets):
         raise ValueError(f"{args.personality} has no applets: the --hmac-*/"
-                         "--u2f-* options and applet faults need "
+                         "--u2f-*/--ctap2* options and applet faults need "
                          "--personality javacard, apex or yubikey")
     slots = {n: key for n, key in ((1, args.hmac_slot1), (2, args.hmac_slot2))
              if key is not None}
@@ -1355,7 +1521,18 @@ def applet_config(args: argparse.Namespace) -> AppletConfig:
         u2f_version=args.u2f_version or "u2f", u2f_kh_len=args.u2f_kh_len,
         u2f_counter_step=args.u2f_counter_step or "1",
         u2f_chunk=args.u2f_chunk, u2f_state=args.u2f_state,
-        faults=faults.u2f)
+        faults=faults.u2f, ctap2=ctap2, ctap2_pin=args.ctap2_pin,
+        ctap2_state=args.ctap2_state,
+        ctap2_always_uv=bool(args.ctap2_always_uv),
+        ctap2_max_msg=args.ctap2_max_msg or 1024,
+        ctap2_algs=args.ctap2_algs or ("es256",),
+        ctap2_counter_step=args.ctap2_counter_step or "1",
+        ctap2_keepalive=args.ctap2_keepalive or 0,
+        ctap2_chunk=args.ctap2_chunk, ctap2_error=faults.ctap2_error)
+    if "ctap2-short-only" in faults.u2f:
+        config.no_extended = True
+    if args.ctap2_pin is not None and len(args.ctap2_pin) < 4:
+        raise ValueError("--ctap2-pin needs at least 4 characters")
     if config.hmac_replay_use:
         config.hmac_replay_last = last_replay_record(config.hmac_replay_use)
     return config
@@ -1391,8 +1568,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "silent, endless-61, slow=S, u2f-up-clear, "
                              "u2f-counter-stuck, u2f-bad-sig, "
                              "u2f-bad-reg-sig, u2f-wrong-kh-len, "
-                             "hmac-replay=FILE, hmac-replay-use=FILE "
-                             "(repeatable)")
+                             "hmac-replay=FILE, hmac-replay-use=FILE, "
+                             "ctap2-malformed-cbor, ctap2-wrong-rpid-hash, "
+                             "ctap2-no-uv, ctap2-counter-stuck, "
+                             "ctap2-bad-signature, ctap2-error=HEX, "
+                             "ctap2-short-only (repeatable)")
     parser.add_argument("--no-extended", action="store_true",
                         help="answer 67 00 to extended-length APDUs")
     hmac_group = parser.add_argument_group(
@@ -1424,6 +1604,38 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     u2f_group.add_argument("--u2f-state", metavar="FILE",
                            help="JSON file keeping master secret, attestation "
                                 "key/cert and counter across runs")
+    ctap2_group = parser.add_argument_group(
+        "CTAP2 (FIDO2) over NFC, in the FIDO applet")
+    ctap2_group.add_argument("--ctap2", action="store_true", default=None,
+                             help="CTAP2 next to U2F (SELECT still answers "
+                                  "U2F_V2); implied by --u2f-version fido2 "
+                                  "and by every other --ctap2-* option")
+    ctap2_group.add_argument("--ctap2-pin", metavar="PIN",
+                             help="PIN set from the start (not if the "
+                                  "--ctap2-state file exists)")
+    ctap2_group.add_argument("--ctap2-state", metavar="FILE",
+                             help="JSON file keeping master secret, "
+                                  "attestation key, resident credentials, "
+                                  "PIN hash, PIN retries and counter")
+    ctap2_group.add_argument("--ctap2-always-uv", action="store_true",
+                             default=None,
+                             help="alwaysUv: no makeCredential/getAssertion "
+                                  "without pinUvAuthParam; U2F off")
+    ctap2_group.add_argument("--ctap2-max-msg", type=max_msg_size,
+                             metavar="N", help="maxMsgSize (default 1024)")
+    ctap2_group.add_argument("--ctap2-algs", type=algorithm_list,
+                             metavar="es256[,eddsa]",
+                             help="supported algorithms (default es256)")
+    ctap2_group.add_argument("--ctap2-counter-step", metavar="N|zero|odd-random",
+                             type=ctap2_counter_step,
+                             help="signature counter increment (default 1)")
+    ctap2_group.add_argument("--ctap2-keepalive", type=positive_int,
+                             metavar="N",
+                             help="answer NFCCTAP_MSG with P1 80 by N times "
+                                  "91 00 before the reply")
+    ctap2_group.add_argument("--ctap2-chunk", type=chunk_size, metavar="N",
+                             help="CTAP2 replies to short APDUs in pieces of "
+                                  "N bytes (default: --u2f-chunk)")
     args = parser.parse_args(argv)
     card_class = PERSONALITIES[args.personality]
     try:
@@ -1444,12 +1656,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    log = EventLog(args.log)
+    args.applet_config.log = log.write      # "ctap2 <name> <status>" lines
     try:
         card = PERSONALITIES[args.personality](args.uid, args.applet_config)
     except ValueError as exc:  # unusable state file
         print(f"vimplant: {exc}", file=sys.stderr)
         return 2
-    return Implant(args, card, args.faults).run()
+    return Implant(args, card, args.faults, log).run()
 
 
 if __name__ == "__main__":
