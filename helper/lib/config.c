@@ -48,7 +48,7 @@ vivo_config_defaults(struct vivo_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->timeout = 15;
-	c->methods = VIVO_M_U2F | VIVO_M_HMAC;
+	c->methods = VIVO_M_FIDO2 | VIVO_M_U2F | VIVO_M_HMAC;
 	(void)vivo_strlcpy(c->store, VIVO_STORE_DEFAULT, sizeof(c->store));
 	if (gethostname(host, sizeof(host)) != 0)
 		(void)vivo_strlcpy(host, "localhost", sizeof(host));

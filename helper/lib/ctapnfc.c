@@ -72,8 +72,8 @@ collect(struct vivo_ctapnfc *c, uint8_t *piece, size_t piececap, size_t plen,
 				return VIVO_ERR_CARD_PROTO;
 			got = 0;
 			pause_ms(VIVO_CTAP_KEEPALIVE_MS);
-			r = vivo_apdu(c->t, poll, sizeof(poll), piece,
-			    piececap, &plen, &sw);
+			r = vivo_apdu(c->t, poll, sizeof(poll), piece, piececap,
+			    &plen, &sw);
 			if (r != VIVO_OK)
 				return r;
 			continue;
@@ -87,8 +87,7 @@ collect(struct vivo_ctapnfc *c, uint8_t *piece, size_t piececap, size_t plen,
 		if (++rounds > VIVO_CTAP_RESP_ROUNDS)
 			return VIVO_ERR_CARD_PROTO;
 		{
-			uint8_t gr[5] = { 0x00, 0xc0, 0x00, 0x00,
-				(uint8_t)sw };
+			uint8_t gr[5] = { 0x00, 0xc0, 0x00, 0x00, (uint8_t)sw };
 			r = vivo_apdu(
 			    c->t, gr, sizeof(gr), piece, piececap, &plen, &sw);
 			if (r != VIVO_OK)
@@ -103,8 +102,7 @@ collect(struct vivo_ctapnfc *c, uint8_t *piece, size_t piececap, size_t plen,
 /* Send req as one extended APDU. */
 static int
 send_extended(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
-    uint8_t *cmd, uint8_t *piece, size_t piececap, size_t *plen,
-    uint16_t *sw)
+    uint8_t *cmd, uint8_t *piece, size_t piececap, size_t *plen, uint16_t *sw)
 {
 	size_t n = 0;
 
@@ -125,8 +123,7 @@ send_extended(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
 /* Send req in short APDUs, chained (CLA 90) when over 255 bytes. */
 static int
 send_chained(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
-    uint8_t *cmd, uint8_t *piece, size_t piececap, size_t *plen,
-    uint16_t *sw)
+    uint8_t *cmd, uint8_t *piece, size_t piececap, size_t *plen, uint16_t *sw)
 {
 	size_t off = 0;
 
@@ -175,14 +172,14 @@ vivo_ctap_msg(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
 		return VIVO_ERR_NOMEM;
 	}
 	if (reqlen > 255 && !c->short_only) {
-		r = send_extended(c, req, reqlen, cmd, piece, piececap, &plen,
-		    &sw);
+		r = send_extended(
+		    c, req, reqlen, cmd, piece, piececap, &plen, &sw);
 		if (r == VIVO_OK && sw == 0x6700) {
 			/* wrong length: no extended APDUs here; it did not
 			 * run the command. Chain from now on. */
 			c->short_only = 1;
-			r = send_chained(c, req, reqlen, cmd, piece,
-			    piececap, &plen, &sw);
+			r = send_chained(
+			    c, req, reqlen, cmd, piece, piececap, &plen, &sw);
 		}
 	} else
 		r = send_chained(

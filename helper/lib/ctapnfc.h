@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VIVO_CTAP_MSG_MAX 4096 /* a CTAP message either way, bytes */
-#define VIVO_CTAP_RESP_ROUNDS 64 /* GET RESPONSE rounds per answer */
+#define VIVO_CTAP_MSG_MAX 4096      /* a CTAP message either way, bytes */
+#define VIVO_CTAP_RESP_ROUNDS 64    /* GET RESPONSE rounds per answer */
 #define VIVO_CTAP_KEEPALIVE_MAX 600 /* 91 00 polls per answer */
 #define VIVO_CTAP_KEEPALIVE_MS 5    /* between two polls */
 
@@ -32,8 +32,8 @@ int vivo_ctap_select(const struct vivo_transport *t, int *kind);
 
 struct vivo_ctapnfc {
 	const struct vivo_transport *t;
-	int short_only; /* the chip refused an extended APDU: chain */
-	uint16_t last_sw; /* the status word that ended the last exchange */
+	int short_only;      /* the chip refused an extended APDU: chain */
+	uint16_t last_sw;    /* the status word that ended the last exchange */
 	unsigned keepalives; /* 91 00 polls in the last exchange */
 };
 

@@ -29,13 +29,13 @@
 struct vivo_fido2 {
 	struct vivo_ctapnfc nfc;
 	fido_dev_t *dev;
-	int applet;             /* enum vivo_ctap_applet of our SELECT */
-	int selected;           /* libfido2's INIT may reuse our SELECT */
-	uint8_t nonce[8];       /* of the INIT, echoed */
+	int applet;       /* enum vivo_ctap_applet of our SELECT */
+	int selected;     /* libfido2's INIT may reuse our SELECT */
+	uint8_t nonce[8]; /* of the INIT, echoed */
 	uint8_t rbuf[FIDO_MAXMSG + 2]; /* the answer the next rx hands over */
 	size_t rlen;
-	int rerr;               /* the last tx failed: rx fails too */
-	int lost;               /* the chip was lost (VIVO_ERR_CARD_COMM) */
+	int rerr; /* the last tx failed: rx fails too */
+	int lost; /* the chip was lost (VIVO_ERR_CARD_COMM) */
 	int fido_open;
 };
 
@@ -103,8 +103,8 @@ tr_tx(fido_dev_t *d, uint8_t cmd, const unsigned char *buf, size_t count)
 			return -1;
 		break;
 	case CTAP_CMD_CBOR:
-		r = vivo_ctap_msg(&f->nfc, buf, count, f->rbuf,
-		    sizeof(f->rbuf), &f->rlen);
+		r = vivo_ctap_msg(
+		    &f->nfc, buf, count, f->rbuf, sizeof(f->rbuf), &f->rlen);
 		if (r == VIVO_ERR_CARD_COMM)
 			f->lost = 1;
 		if (r != VIVO_OK) {
@@ -121,8 +121,7 @@ tr_tx(fido_dev_t *d, uint8_t cmd, const unsigned char *buf, size_t count)
 		if (r != VIVO_OK)
 			return -1;
 		break;
-	default:
-		return -1; /* CANCEL, WINK, ...: nothing over NFC */
+	default: return -1; /* CANCEL, WINK, ...: nothing over NFC */
 	}
 	f->rerr = 0;
 	return (int)count;
@@ -182,8 +181,8 @@ join(char *out, size_t outsz, char *const *v, size_t n)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n && off < outsz; i++) {
-		int w = snprintf(out + off, outsz - off, "%s%s", i ? " " : "",
-		    v[i]);
+		int w = snprintf(
+		    out + off, outsz - off, "%s%s", i ? " " : "", v[i]);
 		if (w < 0)
 			break;
 		off += (size_t)w;
@@ -353,14 +352,14 @@ verify(fido_assert_t *a, const struct vivo_fido2_data *d)
 
 	if (d->alg == VIVO_COSE_ES256) {
 		es256_pk_t *pk = es256_pk_new();
-		if (pk != NULL && es256_pk_from_ptr(pk, d->pub, d->publen) ==
-			FIDO_OK)
+		if (pk != NULL &&
+		    es256_pk_from_ptr(pk, d->pub, d->publen) == FIDO_OK)
 			fr = fido_assert_verify(a, 0, COSE_ES256, pk);
 		es256_pk_free(&pk);
 	} else if (d->alg == VIVO_COSE_EDDSA) {
 		eddsa_pk_t *pk = eddsa_pk_new();
-		if (pk != NULL && eddsa_pk_from_ptr(pk, d->pub, d->publen) ==
-			FIDO_OK)
+		if (pk != NULL &&
+		    eddsa_pk_from_ptr(pk, d->pub, d->publen) == FIDO_OK)
 			fr = fido_assert_verify(a, 0, COSE_EDDSA, pk);
 		eddsa_pk_free(&pk);
 	}
@@ -368,8 +367,7 @@ verify(fido_assert_t *a, const struct vivo_fido2_data *d)
 }
 
 int
-vivo_fido2_assert(struct vivo_fido2 *f,
-    const struct vivo_fido2_assert_req *req,
+vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
     struct vivo_fido2_assert_res *res, char *why, size_t whysz)
 {
 	fido_assert_t *a = NULL;
@@ -386,8 +384,8 @@ vivo_fido2_assert(struct vivo_fido2 *f,
 	if (RAND_bytes(cdh, sizeof(cdh)) != 1 ||
 	    fido_assert_set_rp(a, req->rpid) != FIDO_OK ||
 	    fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh)) != FIDO_OK ||
-	    fido_assert_set_up(a, req->silent ? FIDO_OPT_FALSE
-					      : FIDO_OPT_OMIT) != FIDO_OK) {
+	    fido_assert_set_up(
+		a, req->silent ? FIDO_OPT_FALSE : FIDO_OPT_OMIT) != FIDO_OK) {
 		r = VIVO_ERR_INTERNAL;
 		goto out;
 	}
@@ -430,10 +428,10 @@ vivo_fido2_assert(struct vivo_fido2 *f,
 	}
 	/* what must be in the signed data: presence (a tap) unless silent,
 	 * user verification when asked; then the signature, rp id hash */
-	if (fido_assert_set_up(a, req->silent ? FIDO_OPT_OMIT
-					      : FIDO_OPT_TRUE) != FIDO_OK ||
-	    fido_assert_set_uv(a, req->want_uv ? FIDO_OPT_TRUE
-					       : FIDO_OPT_OMIT) != FIDO_OK) {
+	if (fido_assert_set_up(
+		a, req->silent ? FIDO_OPT_OMIT : FIDO_OPT_TRUE) != FIDO_OK ||
+	    fido_assert_set_uv(
+		a, req->want_uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK) {
 		r = VIVO_ERR_INTERNAL;
 		goto out;
 	}
@@ -512,8 +510,8 @@ vivo_fido2_make(struct vivo_fido2 *f, const struct vivo_fido2_make_req *req,
 	    fido_cred_set_rp(c, req->rpid, "pam_vivo") != FIDO_OK ||
 	    fido_cred_set_user(c, e->user_id, sizeof(e->user_id), req->user,
 		req->user, NULL) != FIDO_OK ||
-	    fido_cred_set_rk(c, req->resident ? FIDO_OPT_TRUE
-					      : FIDO_OPT_OMIT) != FIDO_OK) {
+	    fido_cred_set_rk(
+		c, req->resident ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK) {
 		r = VIVO_ERR_INTERNAL;
 		goto out;
 	}

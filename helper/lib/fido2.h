@@ -15,13 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VIVO_FIDO2_CRED_MAX 512   /* credential id, bytes */
-#define VIVO_FIDO2_PUB_MAX 65     /* ES256 04 ‖ X ‖ Y; EdDSA 32 */
-#define VIVO_FIDO2_USERID_LEN 32  /* the user handle we make */
+#define VIVO_FIDO2_CRED_MAX 512  /* credential id, bytes */
+#define VIVO_FIDO2_PUB_MAX 65    /* ES256 04 ‖ X ‖ Y; EdDSA 32 */
+#define VIVO_FIDO2_USERID_LEN 32 /* the user handle we make */
 #define VIVO_FIDO2_RPID_MAX 255
-#define VIVO_FIDO2_PIN_MAX 63     /* CTAP: 4..63 bytes of UTF-8 */
+#define VIVO_FIDO2_PIN_MAX 63 /* CTAP: 4..63 bytes of UTF-8 */
 #define VIVO_FIDO2_PIN_MIN 4
-#define VIVO_FIDO2_PIN_TRIES 8    /* a PIN blocked for good after 8 */
+#define VIVO_FIDO2_PIN_TRIES 8 /* a PIN blocked for good after 8 */
 
 /* COSE algorithm numbers (RFC 8152), as libfido2's COSE_* */
 #define VIVO_COSE_ES256 (-7)
@@ -98,8 +98,8 @@ struct vivo_fido2_assert_res {
  * BLOCKED / _UV_REQUIRED; VIVO_ERR_CARD_PROTO (the answer does not verify,
  * or is malformed).
  */
-int vivo_fido2_assert(struct vivo_fido2 *f,
-    const struct vivo_fido2_assert_req *req,
+int
+vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
     struct vivo_fido2_assert_res *res, char *why, size_t whysz);
 
 /* What enrolling asks for. */

@@ -371,6 +371,13 @@ fido2_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 		r = VIVO_ERR_FIDO2_PIN_NOT_SET;
 		goto out;
 	}
+	if (info.always_uv && info.client_pin == 1 && !req->require_pin) {
+		/* every use needs the PIN (alwaysUv): so will every login */
+		req->require_pin = 1;
+		vivo_setf(req->note, sizeof(req->note),
+		    "this implant asks for its PIN at every use (alwaysUv): "
+		    "the enrollment needs the PIN at every login");
+	}
 	need_pin = info.client_pin == 1 &&
 	    (req->require_pin || req->resident || info.always_uv ||
 		!info.make_cred_uv_not_rqd);
@@ -412,7 +419,7 @@ fido2_enroll(const struct vivo_transport *t, struct vivo_enroll_req *req,
 	    r == VIVO_ERR_FIDO2_PIN_BLOCKED)
 		vivo_setf(
 		    why, whysz, "%s; nothing was written", vivo_strerr(r));
-	if (r == VIVO_OK && e->fido2.counter == 0)
+	if (r == VIVO_OK && e->fido2.counter == 0 && req->note[0] == '\0')
 		vivo_setf(req->note, sizeof(req->note),
 		    "this implant's signature counter stays at 0: it has no "
 		    "counter, so a clone of it could not be detected");

@@ -232,6 +232,10 @@ class Harness:
             os.chmod(f"{ROOT}/bin/{b}", 0o755)
         shutil.copy2(VIMPLANT_SRC, VIMPLANT)
         os.chmod(VIMPLANT, 0o755)
+        # its CTAP2 half, imported from next to it when CTAP2 is on
+        shutil.copy2(os.path.join(os.path.dirname(VIMPLANT_SRC),
+                                  "vimplant_ctap2.py"),
+                     os.path.join(os.path.dirname(VIMPLANT), "vimplant_ctap2.py"))
         shutil.copy2(os.path.join(BUILD, "tests", "pamdrive"), f"{ROOT}/bin/pamdrive")
         os.chmod(f"{ROOT}/bin/pamdrive", 0o755)
         self.module = f"{ROOT}/bin/pam_vivo.so"
@@ -376,10 +380,12 @@ class Harness:
         return args
 
     def pam(self, user, service="vivo", rhost=None, on_info=None, conv="ok",
-            as_user=None, env=None, timeout=60):
+            as_user=None, env=None, timeout=60, pin=None):
         args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
                                     "--service", service, "--user", user,
                                     "--conv", conv]
+        if pin is not None:
+            args += ["--pin", pin]
         if rhost is not None:
             args += ["--rhost", rhost]
         if on_info is not None:
@@ -443,6 +449,7 @@ class PamResult:
         self.elapsed_ms = None
         self.info = []
         self.errors = []
+        self.prompts = []
         for line in proc.stdout.splitlines():
             if line.startswith("result: "):
                 self.code = line.split()[2]
@@ -452,6 +459,8 @@ class PamResult:
                 self.info.append(line[len("conv: info: "):])
             elif line.startswith("conv: error: "):
                 self.errors.append(line[len("conv: error: "):])
+            elif line.startswith("conv: prompt-noecho: "):
+                self.prompts.append(line[len("conv: prompt-noecho: "):])
 
     def __repr__(self):
         return (f"<PAM {self.code} in {self.elapsed_ms} ms info={self.info} "

@@ -6,7 +6,8 @@
  *
  *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
  *            [--tty TTY] [--ruser USER]
- *            [--on-info CMD] [--conv ok|fail|null] [--setcred] [--close-std]
+ *            [--on-info CMD] [--conv ok|fail|null|failprompt] [--pin PIN]
+ *            [--setcred] [--close-std]
  *
  * Prints every conversation message ("conv: info: ..." / "conv: error:
  * ..."), then "result: <code> <PAM_NAME>" and "elapsed_ms: N". Exit status
@@ -26,6 +27,7 @@
 
 static const char *on_info;
 static const char *conv_mode = "ok";
+static const char *pin; /* the answer to a PAM_PROMPT_ECHO_OFF */
 static int info_seen;
 
 static const char *
@@ -72,12 +74,24 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	}
 	if (strcmp(conv_mode, "fail") == 0)
 		return PAM_CONV_ERR;
+	if (strcmp(conv_mode, "failprompt") == 0)
+		for (int i = 0; i < n; i++)
+			if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+			    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+				return PAM_CONV_ERR;
 	if (strcmp(conv_mode, "null") == 0) {
 		*resp = NULL;
 		return PAM_SUCCESS;
 	}
 	*resp = calloc((size_t)n, sizeof(**resp));
-	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
+	if (*resp == NULL)
+		return PAM_BUF_ERR;
+	/* a prompt gets --pin (the implant's PIN), or no answer */
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF && pin != NULL &&
+		    ((*resp)[i].resp = strdup(pin)) == NULL)
+			return PAM_BUF_ERR;
+	return PAM_SUCCESS;
 }
 
 int
@@ -121,6 +135,8 @@ main(int argc, char **argv)
 			ruser = v;
 		else if (strcmp(argv[i], "--on-info") == 0)
 			on_info = v;
+		else if (strcmp(argv[i], "--pin") == 0)
+			pin = v;
 		else if (strcmp(argv[i], "--conv") == 0)
 			conv_mode = v;
 		else {
@@ -134,7 +150,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: pamdrive --confdir DIR --service NAME "
 		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info "
-		    "CMD] [--conv ok|fail|null] "
+		    "CMD] [--conv ok|fail|null|failprompt] [--pin PIN] "
 		    "[--setcred] [--close-std]\n");
 		return 100;
 	}

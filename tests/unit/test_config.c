@@ -70,7 +70,7 @@ defaults(void)
 	memset(&c, 0x5a, sizeof(c));
 	T_CHECK(parses("", &c));
 	T_CHECK(c.timeout == 15);
-	T_CHECK(c.methods == (VIVO_M_U2F | VIVO_M_HMAC));
+	T_CHECK(c.methods == (VIVO_M_FIDO2 | VIVO_M_U2F | VIVO_M_HMAC));
 	T_CHECK(strcmp(c.store, "/etc/security/pam_vivo/users") == 0);
 	T_CHECK(c.user_store == 0);
 	T_CHECK(c.allow_remote == 0);
@@ -84,7 +84,8 @@ defaults(void)
 	}
 	/* comments only: still the defaults */
 	T_CHECK(parses("# nothing here\n// nor here\n/* nor\n here */\n", &c));
-	T_CHECK(c.timeout == 15 && c.methods == (VIVO_M_U2F | VIVO_M_HMAC));
+	T_CHECK(c.timeout == 15 &&
+	    c.methods == (VIVO_M_FIDO2 | VIVO_M_U2F | VIVO_M_HMAC));
 }
 
 static void
@@ -259,6 +260,33 @@ u2f_group(void)
 	T_CHECK(refused("u2f = { appid = \"\"; };", "appid"));
 	T_CHECK(parses("u2f = { check_counter = false; };", &c));
 	T_CHECK(c.check_counter == 0 && strncmp(c.appid, "pam://", 6) == 0);
+}
+
+static void
+fido2_group(void)
+{
+	struct vivo_config c;
+
+	T_CHECK(parses("", &c));
+	T_CHECK(
+	    strncmp(c.rpid, "pam://", 6) == 0 && strcmp(c.rpid, c.appid) == 0);
+	T_CHECK(c.fido2_require_pin == 0 && c.fido2_check_counter == 1 &&
+	    c.fido2_min_pin_retries == 3);
+	T_CHECK(parses("methods = [ \"fido2\" ];\n"
+		       "fido2 = { rpid = \"pam://lab\"; require_pin = true; "
+		       "check_counter = false; min_pin_retries = 5; };",
+	    &c));
+	T_CHECK(c.methods == VIVO_M_FIDO2 && strcmp(c.rpid, "pam://lab") == 0);
+	T_CHECK(c.fido2_require_pin == 1 && c.fido2_check_counter == 0 &&
+	    c.fido2_min_pin_retries == 5);
+	T_CHECK(refused("fido2 = { rpid = \"\"; };", "rpid"));
+	T_CHECK(
+	    refused("fido2 = { min_pin_retries = 0; };", "min_pin_retries"));
+	T_CHECK(
+	    refused("fido2 = { min_pin_retries = 9; };", "min_pin_retries"));
+	T_CHECK(refused("fido2 = { require_pin = 1; };", "require_pin"));
+	T_CHECK(refused("fido2 = { pin = \"1234\"; };", "pin"));
+	T_CHECK(refused("fido2 = 1;", "fido2"));
 }
 
 static void
@@ -512,10 +540,11 @@ T_MAIN("config", T_CASE(defaults), T_CASE(every_key), T_CASE(methods_forms),
     T_CASE(timeout_range), T_CASE(timeout_wrapping_literal_refused),
     T_CASE(big_numbers_in_strings_and_comments_are_fine), T_CASE(unknown_key),
     T_CASE(wrong_types), T_CASE(bad_methods), T_CASE(bad_store),
-    T_CASE(readers_limits), T_CASE(u2f_group), T_CASE(syntax_errors),
-    T_CASE(comment_at_end_without_newline_parses), T_CASE(include_refused),
-    T_CASE(load_valid_file), T_CASE(load_missing_explicit_file),
-    T_CASE(load_refuses_relative_path), T_CASE(load_refuses_writable_file),
-    T_CASE(load_refuses_symlink), T_CASE(load_refuses_nul_byte),
-    T_CASE(load_reports_path_and_key), T_CASE(load_checks_owner),
-    T_CASE(load_refuses_too_big), T_CASE(load_refuses_directory))
+    T_CASE(readers_limits), T_CASE(u2f_group), T_CASE(fido2_group),
+    T_CASE(syntax_errors), T_CASE(comment_at_end_without_newline_parses),
+    T_CASE(include_refused), T_CASE(load_valid_file),
+    T_CASE(load_missing_explicit_file), T_CASE(load_refuses_relative_path),
+    T_CASE(load_refuses_writable_file), T_CASE(load_refuses_symlink),
+    T_CASE(load_refuses_nul_byte), T_CASE(load_reports_path_and_key),
+    T_CASE(load_checks_owner), T_CASE(load_refuses_too_big),
+    T_CASE(load_refuses_directory))

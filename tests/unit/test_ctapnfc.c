@@ -108,8 +108,8 @@ test_get_response_and_keepalive(void)
 	fake_card_reply(f, b, sizeof(b), 0x9000);
 	T_CHECK(vivo_ctap_msg(&c, req, sizeof(req), resp, sizeof(resp), &n) ==
 	    VIVO_OK);
-	T_CHECK(n == 5 && resp[0] == 0x00 && resp[1] == 0x11 &&
-	    resp[4] == 0x44);
+	T_CHECK(
+	    n == 5 && resp[0] == 0x00 && resp[1] == 0x11 && resp[4] == 0x44);
 	T_CHECK(c.keepalives == 2);
 	T_CHECK(fake_card_sent_is(f, 1, poll, sizeof(poll)));
 	T_CHECK(fake_card_sent_is(f, 2, poll, sizeof(poll)));
@@ -161,23 +161,23 @@ test_select(void)
 {
 	struct vivo_transport t;
 	struct fake_card *f = card(&t);
-	const uint8_t want[] = { 0x00, 0xa4, 0x04, 0x00, 0x08, 0xa0, 0x00,
-		0x00, 0x06, 0x47, 0x2f, 0x00, 0x01, 0x00 };
+	const uint8_t want[] = { 0x00, 0xa4, 0x04, 0x00, 0x08, 0xa0, 0x00, 0x00,
+		0x06, 0x47, 0x2f, 0x00, 0x01, 0x00 };
 	int kind = -1;
 
 	fake_card_reply(f, (const uint8_t *)"FIDO_2_0", 8, 0x9000);
 	fake_card_reply(f, (const uint8_t *)"U2F_V2", 6, 0x9000);
 	fake_card_reply(f, NULL, 0, 0x6a82);
 	fake_card_reply(f, (const uint8_t *)"U2F_V3", 6, 0x9000);
-	T_CHECK(vivo_ctap_select(&t, &kind) == VIVO_OK &&
-	    kind == VIVO_CTAP_FIDO2);
+	T_CHECK(
+	    vivo_ctap_select(&t, &kind) == VIVO_OK && kind == VIVO_CTAP_FIDO2);
 	T_CHECK(fake_card_sent_is(f, 0, want, sizeof(want)));
-	T_CHECK(vivo_ctap_select(&t, &kind) == VIVO_OK &&
-	    kind == VIVO_CTAP_U2F);
-	T_CHECK(vivo_ctap_select(&t, &kind) == VIVO_OK &&
-	    kind == VIVO_CTAP_NONE);
-	T_CHECK(vivo_ctap_select(&t, &kind) == VIVO_OK &&
-	    kind == VIVO_CTAP_NONE);
+	T_CHECK(
+	    vivo_ctap_select(&t, &kind) == VIVO_OK && kind == VIVO_CTAP_U2F);
+	T_CHECK(
+	    vivo_ctap_select(&t, &kind) == VIVO_OK && kind == VIVO_CTAP_NONE);
+	T_CHECK(
+	    vivo_ctap_select(&t, &kind) == VIVO_OK && kind == VIVO_CTAP_NONE);
 	free(f);
 }
 

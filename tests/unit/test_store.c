@@ -508,6 +508,96 @@ format_parse_round_trip(void)
 	free(text);
 }
 
+/* A fido2 entry: every field survives the file, in both key types, and a
+ * malformed one is refused with the key named. */
+static void
+fido2_round_trip(void)
+{
+	static struct vivo_store s, back;
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(&s, 0, sizeof(s));
+	for (int i = 0; i < 2; i++) {
+		struct vivo_entry *e = &s.e[i];
+		struct vivo_fido2_data *f = &e->fido2;
+		snprintf(e->label, sizeof(e->label), "apex-%d", i);
+		e->method = VIVO_M_FIDO2;
+		vivo_store_now(e->created);
+		snprintf(f->rpid, sizeof(f->rpid), "pam://host%d", i);
+		f->credlen = i ? VIVO_FIDO2_CRED_MAX : 52;
+		for (size_t j = 0; j < f->credlen; j++)
+			f->cred[j] = (uint8_t)(j * 7 + (size_t)i);
+		f->alg = i ? VIVO_COSE_EDDSA : VIVO_COSE_ES256;
+		f->publen = i ? 32 : 65;
+		for (size_t j = 0; j < f->publen; j++)
+			f->pub[j] = (uint8_t)(j + 1);
+		f->pub[0] = i ? 0x11 : 0x04;
+		memset(f->user_id, 0xa0 + i, sizeof(f->user_id));
+		f->require_pin = i;
+		f->resident = !i;
+		f->cred_protect = 2 - i;
+		f->hmac_secret = 1;
+		f->counter = i ? 4294967295u : 7;
+	}
+	s.n = 2;
+	T_CHECK(vivo_store_format(&s, &text, &len) == 0);
+	T_CHECK(text != NULL && parses(text, &back));
+	T_CHECK(back.n == 2);
+	for (size_t i = 0; i < 2 && i < back.n; i++) {
+		const struct vivo_fido2_data *a = &s.e[i].fido2,
+					     *b = &back.e[i].fido2;
+		T_CHECK(back.e[i].method == VIVO_M_FIDO2 &&
+		    strcmp(s.e[i].label, back.e[i].label) == 0);
+		T_CHECK(strcmp(a->rpid, b->rpid) == 0 &&
+		    a->credlen == b->credlen &&
+		    memcmp(a->cred, b->cred, a->credlen) == 0);
+		T_CHECK(a->alg == b->alg && a->publen == b->publen &&
+		    memcmp(a->pub, b->pub, a->publen) == 0);
+		T_CHECK(
+		    memcmp(a->user_id, b->user_id, sizeof(a->user_id)) == 0);
+		T_CHECK(a->require_pin == b->require_pin &&
+		    a->resident == b->resident &&
+		    a->cred_protect == b->cred_protect &&
+		    a->hmac_secret == b->hmac_secret &&
+		    a->counter == b->counter);
+	}
+	T_CHECK(vivo_method_is_public(VIVO_M_FIDO2));
+	/* broken copies */
+	if (text != NULL) {
+		static const char *const bad[][2] = {
+			{ "type = \"es256\"", "type = \"rs256\"" },
+			{ "cred_protect = 2", "cred_protect = 4" },
+			{ "require_pin = true", "require_pin = 1" },
+			{ "rpid = \"pam://host0\"", "rpid = \"\"" },
+		};
+		for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			char *t = strdup(text), *p;
+			size_t a = strlen(bad[k][0]);
+			if (t == NULL)
+				break;
+			if ((p = strstr(t, bad[k][0])) == NULL) {
+				/* require_pin = true is in entry 1 */
+				T_CHECK(k == 2 &&
+				    (p = strstr(t, "require_pin = false")) !=
+					NULL);
+				a = strlen("require_pin = false");
+			}
+			if (p != NULL) {
+				char *n = malloc(strlen(t) + 64);
+				if (n == NULL)
+					abort();
+				snprintf(n, strlen(t) + 64, "%.*s%s%s",
+				    (int)(p - t), t, bad[k][1], p + a);
+				T_CHECK(refused(n, NULL));
+				free(n);
+			}
+			free(t);
+		}
+	}
+	free(text);
+}
+
 static void
 format_multibyte_label_round_trip(void)
 {
@@ -744,8 +834,8 @@ T_MAIN("store", T_CASE(parse_valid_entry), T_CASE(parse_rejects_version),
     T_CASE(parse_label_length), T_CASE(parse_rejects_duplicate_labels),
     T_CASE(parse_created_form), T_CASE(parse_salt_and_hash),
     T_CASE(parse_iterations), T_CASE(parse_rejects_include),
-    T_CASE(format_parse_round_trip), T_CASE(format_multibyte_label_round_trip),
-    T_CASE(format_empty_store), T_CASE(add_find_remove),
-    T_CASE(add_refuses_duplicate_and_overflow), T_CASE(system_path),
-    T_CASE(save_load_round_trip), T_CASE(load_unsafe_file),
+    T_CASE(format_parse_round_trip), T_CASE(fido2_round_trip),
+    T_CASE(format_multibyte_label_round_trip), T_CASE(format_empty_store),
+    T_CASE(add_find_remove), T_CASE(add_refuses_duplicate_and_overflow),
+    T_CASE(system_path), T_CASE(save_load_round_trip), T_CASE(load_unsafe_file),
     T_CASE(load_missing_file), T_CASE(load_corrupt_file))
