@@ -6,8 +6,9 @@
 #   - vivo-enroll(1): the commands main() in helper/vivo-enroll.c knows, the
 #     options parse_opts() is allowed to take for each command and the ones
 #     usage() shows (SYNOPSIS per command, COMMANDS, OPTIONS);
-#   - pam_vivo.conf(5): the settings parse_setting() and parse_u2f() in
-#     helper/lib/config.c accept (SETTINGS), and the method names.
+#   - pam_vivo.conf(5): the settings parse_setting(), parse_u2f() and
+#     parse_fido2() in helper/lib/config.c accept (SETTINGS), and the
+#     method names.
 # Also renders every page with groff/man and fails on any warning (skipped
 # when groff or man is not installed, e.g. in a minimal build chroot; a
 # failure instead with VIVO_REQUIRE_DEPS=1, which `make check` sets: there
@@ -176,6 +177,8 @@ cfg=helper/lib/config.c
 		grep -o 'strcmp(name, "[^"]*"' | sed 's/.*"\(.*\)"/\1/'
 	awk '/^parse_u2f\(/ { on = 1 } on && /^}/ { on = 0 } on' "$cfg" |
 		grep -o 'strcmp(name, "[^"]*"' | sed 's/.*"\(.*\)"/u2f.\1/'
+	awk '/^parse_fido2\(/ { on = 1 } on && /^}/ { on = 0 } on' "$cfg" |
+		grep -o 'strcmp(name, "[^"]*"' | sed 's/.*"\(.*\)"/fido2.\1/'
 } >"$d/code"
 tags man/pam_vivo.conf.5 SETTINGS | awk -F'\t' '
 	{ t = $2; sub(/^\.[A-Z]* */, "", t); gsub(/"/, "", t)
