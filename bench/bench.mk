@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # make bench - what one authentication costs the host (issue #7), against
-# the floor (a minimal C PC/SC program) and a peer (pam_exec + pyscard).
+# the floor (a minimal C PC/SC program) and a peer (pam_exec + pyscard;
+# for fido2, pam_exec + python3-fido2).
 # Not part of `make check`. Needs root (private mount and network
 # namespaces, private pcscd + vpcd, virtual implants: the integration
 # tests' harness).

@@ -5,7 +5,8 @@
 # plus the bench's own. Idempotent: only what is missing is installed.
 #   pamtester         the PAM caller of every timed run (baseline, full, peer)
 #   python3-pyscard   the peer: pam_exec running a pyscard script
+#   python3-fido2     the fido2 peer: python3-fido2's CtapPcscDevice + Ctap2
 #   libpam-modules    pam_permit (baseline) and pam_exec (peer)
 set -eu
 cd "$(dirname "$0")/.."
-exec sh tests/install-deps.sh pamtester python3-pyscard libpam-modules
+exec sh tests/install-deps.sh pamtester python3-pyscard python3-fido2 libpam-modules
