@@ -41,6 +41,62 @@ vivo_ctap_select(const struct vivo_transport *t, int *kind)
 	return VIVO_OK;
 }
 
+/* One CBOR data item at p[*off..n), at nesting `depth`: see
+ * vivo_ctap_cbor_ok. 0 / -1. */
+static int
+cbor_item(const uint8_t *p, size_t n, size_t *off, unsigned depth)
+{
+	uint8_t ib, major, ai;
+	uint64_t v = 0;
+	size_t len;
+
+	if (depth > VIVO_CTAP_CBOR_DEPTH || *off >= n)
+		return -1;
+	ib = p[(*off)++];
+	major = ib >> 5;
+	ai = ib & 0x1f;
+	if (ai < 24)
+		v = ai;
+	else if (ai <= 27) {
+		len = (size_t)1 << (ai - 24);
+		if (n - *off < len)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			v = v << 8 | p[(*off)++];
+	} else
+		return -1; /* reserved, or indefinite length (not in CTAP) */
+	switch (major) {
+	case 0: /* unsigned */
+	case 1: /* negative */ return 0;
+	case 2: /* byte string */
+	case 3: /* text string */
+		if (v > n - *off)
+			return -1;
+		*off += (size_t)v;
+		return 0;
+	case 4: /* array: every element takes a byte at least */
+	case 5: /* map: every pair two */
+		if (v > (n - *off) / (major == 5 ? 2 : 1))
+			return -1;
+		for (uint64_t i = 0; i < v * (major == 5 ? 2 : 1); i++)
+			if (cbor_item(p, n, off, depth + 1) != 0)
+				return -1;
+		return 0;
+	case 6: /* tag */ return cbor_item(p, n, off, depth + 1);
+	default: /* simple values, floats */ return 0;
+	}
+}
+
+int
+vivo_ctap_cbor_ok(const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+
+	if (n == 0)
+		return 1;
+	return cbor_item(p, n, &off, 0) == 0 && off == n;
+}
+
 static void
 pause_ms(unsigned ms)
 {
@@ -146,8 +202,12 @@ send_chained(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
 		r = vivo_apdu(c->t, cmd, n, piece, piececap, plen, sw);
 		if (r != VIVO_OK || last)
 			return r;
-		if (*sw != 0x9000)
-			return VIVO_OK; /* refused a piece: collect() says so */
+		if (*sw != 0x9000) {
+			/* a piece refused (or answered early, even with 61 xx):
+			 * the command did not arrive whole; nothing to fetch */
+			c->last_sw = *sw;
+			return VIVO_ERR_CARD_NOTSUP;
+		}
 		off += chunk;
 	}
 }

@@ -52,6 +52,18 @@ int vivo_ctap_msg(struct vivo_ctapnfc *c, const uint8_t *req, size_t reqlen,
     uint8_t *resp, size_t cap, size_t *resplen);
 
 /*
+ * Is p[0..n) exactly one well-formed CBOR data item, as CTAP2 answers
+ * carry (after the status byte)? Definite lengths only, no reserved
+ * additional information, at most VIVO_CTAP_CBOR_DEPTH levels deep, and no
+ * array or map that declares more elements than bytes are left: libcbor
+ * allocates a declared array before it reads one element, so a chip could
+ * otherwise make the helper ask for gigabytes with 9 bytes. fido2.c hands
+ * libfido2 only answers that pass. 1 / 0 (an empty item list is 1).
+ */
+#define VIVO_CTAP_CBOR_DEPTH 16
+int vivo_ctap_cbor_ok(const uint8_t *p, size_t n);
+
+/*
  * A raw APDU (CTAP1/U2F through libfido2), with `61 xx` collected:
  * resp = data ‖ SW1 SW2. VIVO_OK, VIVO_ERR_CARD_COMM or _PROTO.
  */

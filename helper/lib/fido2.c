@@ -112,6 +112,13 @@ tr_tx(fido_dev_t *d, uint8_t cmd, const unsigned char *buf, size_t count)
 			    vivo_strerr(r), f->nfc.last_sw);
 			return -1;
 		}
+		/* status ‖ CBOR: libfido2 gets well-formed CBOR only */
+		if (!vivo_ctap_cbor_ok(f->rbuf + 1, f->rlen - 1)) {
+			vivo_dbg("%s: the chip's CBOR is malformed", __func__);
+			explicit_bzero(f->rbuf, sizeof(f->rbuf));
+			f->rlen = 0;
+			return -1;
+		}
 		break;
 	case CTAP_CMD_MSG:
 		r = vivo_ctap_apdu(

@@ -24,7 +24,7 @@ FUZZ_B        = $(B)/fuzz
 FUZZ_DIR      = tests/fuzz
 
 FUZZ_TARGETS ?= fuzz_helper_request fuzz_helper_reply fuzz_config \
-                fuzz_store fuzz_card_uid fuzz_card_hmac fuzz_u2f
+                fuzz_store fuzz_card_uid fuzz_card_hmac fuzz_u2f fuzz_ctap
 
 # -max_len per target: a little over the largest input the parser takes
 # (a message body is at most VIVO_MSG_MAX = 4096 bytes).
@@ -35,6 +35,7 @@ FUZZ_MAXLEN_fuzz_store          = 8192
 FUZZ_MAXLEN_fuzz_card_uid       = 512
 FUZZ_MAXLEN_fuzz_card_hmac      = 1024
 FUZZ_MAXLEN_fuzz_u2f            = 4096
+FUZZ_MAXLEN_fuzz_ctap           = 8192
 
 # Extra libFuzzer options per target. libconfig 1.5 leaks a string on some
 # syntax errors (lsan.supp): after every input that leaks, libFuzzer's own

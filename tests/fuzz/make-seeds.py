@@ -389,6 +389,56 @@ def u2f():
           chain61(REG_MSG, piece=256))
 
 
+def ctap():
+    """fuzz_ctap: CTAP over ISO 7816, and libfido2 over our transport.
+    The CBOR comes from python3-fido2's encoder (a test dependency)."""
+    from fido2 import cbor  # pylint: disable=import-outside-toplevel
+    t = "fuzz_ctap"
+    reset(t)
+    # 0: vivo_ctap_msg: u16 request length, u8 flags, u16 capacity, records
+    write(t, "0-short", b"\x00" + struct.pack(">HBH", 1, 0, 64) +
+          rec(b"\x00\xa0" + OK))
+    write(t, "0-extended", b"\x00" + struct.pack(">HBH", 600, 0, 64) +
+          rec(b"\x00" + OK))
+    write(t, "0-extended-refused-then-chained", b"\x00" +
+          struct.pack(">HBH", 600, 0, 64) + rec(b"\x67\x00") + rec(OK) +
+          rec(OK) + rec(b"\x00" + OK))
+    write(t, "0-chained", b"\x00" + struct.pack(">HBH", 300, 1, 64) +
+          rec(OK) + rec(b"\x00" + OK))
+    write(t, "0-keepalive-61xx", b"\x00" + struct.pack(">HBH", 2, 0, 1024) +
+          rec(b"\x01\x91\x00") * 3 + chain61(bytes(600), piece=200))
+    write(t, "0-status-word", b"\x00" + struct.pack(">HBH", 2, 0, 64) +
+          rec(b"\x6d\x00"))
+    write(t, "0-lost", b"\x00" + struct.pack(">HBH", 2, 0, 64) + FAIL)
+    # 1: vivo_ctap_apdu
+    write(t, "1-apdu", b"\x01" + chain61(bytes(range(100)), piece=30))
+    # 2, 3: open (SELECT, getInfo), then getAssertion / makeCredential
+    info = b"\x00" + cbor.encode({
+        1: ["FIDO_2_0", "FIDO_2_1"], 2: ["credProtect", "hmac-secret"],
+        3: bytes(range(16)),
+        4: {"rk": True, "up": True, "clientPin": True,
+            "makeCredUvNotRqd": True},
+        5: 1024, 6: [2, 1]})
+    cred = bytes(range(0x40, 0x40 + 52))
+    authdata = (bytes(32) + b"\x05" + struct.pack(">I", 7))
+    assertion = b"\x00" + cbor.encode({
+        1: {"type": "public-key", "id": cred}, 2: authdata,
+        3: bytes.fromhex("3044022060cdb6061e9c22262d1aac1d96d8c70829b2366531dd"
+                         "a268832cb836bcd30dfa0220631b1459f09e6330055722c8d89b"
+                         "7f48883b9089b88d60d1d9")})
+    opened = rec(b"FIDO_2_0" + OK) + rec(info + OK) + rec(info + OK)
+    write(t, "2-assert", b"\x02\x00" + opened + rec(assertion + OK))
+    write(t, "2-assert-no-cred", b"\x02\x00" + opened + rec(b"\x2e" + OK))
+    write(t, "2-assert-pin-wrong", b"\x02\x01" + opened +
+          rec(b"\x00" + cbor.encode({1: {1: 2, 3: -25, -1: 1,
+                                          -2: bytes(32), -3: bytes(32)}}) + OK)
+          + rec(b"\x31" + OK) + rec(b"\x00" + cbor.encode({3: 7}) + OK))
+    write(t, "2-u2f-only", b"\x02\x00" + rec(b"U2F_V2" + OK) +
+          rec(b"\x6d\x00"))
+    write(t, "3-make", b"\x03\x00" + opened + rec(info + OK) +
+          rec(b"\x00" + cbor.encode({1: "none", 2: authdata, 3: {}}) + OK))
+
+
 def main():
     helper_request()
     helper_reply()
@@ -397,6 +447,7 @@ def main():
     card_uid()
     card_hmac()
     u2f()
+    ctap()
     total = 0
     for t in sorted(os.listdir(CORPUS)):
         d = os.path.join(CORPUS, t)

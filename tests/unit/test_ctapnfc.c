@@ -150,6 +150,19 @@ test_bounds_and_errors(void)
 	T_CHECK(vivo_ctap_msg(&c, req, 1, resp, sizeof(resp), &n) ==
 	    VIVO_ERR_CARD_PROTO);
 	T_CHECK(c.keepalives == VIVO_CTAP_KEEPALIVE_MAX + 1);
+	/* a chained piece answered early (even 61 xx): the command never
+	 * arrived whole, and nothing is fetched */
+	{
+		uint8_t longreq[300] = { 0 };
+		unsigned before;
+		c.short_only = 1;
+		fake_card_reply(f, NULL, 0, 0x616c);
+		before = f->ncmds;
+		T_CHECK(vivo_ctap_msg(&c, longreq, sizeof(longreq), resp,
+			    sizeof(resp), &n) == VIVO_ERR_CARD_NOTSUP);
+		T_CHECK(
+		    c.last_sw == 0x616c && f->ncmds == before + 1 && n == 0);
+	}
 	/* nothing to send, or too much */
 	T_CHECK(vivo_ctap_msg(&c, req, 0, resp, sizeof(resp), &n) ==
 	    VIVO_ERR_INTERNAL);
@@ -179,6 +192,41 @@ test_select(void)
 	T_CHECK(
 	    vivo_ctap_select(&t, &kind) == VIVO_OK && kind == VIVO_CTAP_NONE);
 	free(f);
+}
+
+/* The CBOR gate in front of libfido2 (and libcbor, which allocates a
+ * declared array before it reads an element). */
+static void
+test_cbor_gate(void)
+{
+	/* {1: ["FIDO_2_0"], 5: 1024} */
+	static const uint8_t info[] = { 0xa2, 0x01, 0x81, 0x68, 'F', 'I', 'D',
+		'O', '_', '2', '_', '0', 0x05, 0x19, 0x04, 0x00 };
+	static const uint8_t huge_array[] = { 0x9b, 0x00, 0x00, 0x00, 0x03,
+		0x1b, 0x8c, 0x4d, 0x20, 0x00 };
+	static const uint8_t long_string[] = { 0x59, 0x01, 0x00, 'a' };
+	static const uint8_t indefinite[] = { 0x9f, 0x01, 0xff };
+	static const uint8_t reserved[] = { 0x1c };
+	static const uint8_t two_items[] = { 0x01, 0x02 };
+	static const uint8_t map_short[] = { 0xa2, 0x01, 0x02, 0x03 };
+	uint8_t deep[40];
+
+	T_CHECK(vivo_ctap_cbor_ok(info, sizeof(info)));
+	T_CHECK(vivo_ctap_cbor_ok(info, 0)); /* status byte only */
+	T_CHECK(!vivo_ctap_cbor_ok(info, sizeof(info) - 1));
+	T_CHECK(!vivo_ctap_cbor_ok(huge_array, sizeof(huge_array)));
+	T_CHECK(!vivo_ctap_cbor_ok(long_string, sizeof(long_string)));
+	T_CHECK(!vivo_ctap_cbor_ok(indefinite, sizeof(indefinite)));
+	T_CHECK(!vivo_ctap_cbor_ok(reserved, sizeof(reserved)));
+	T_CHECK(!vivo_ctap_cbor_ok(two_items, sizeof(two_items)));
+	T_CHECK(!vivo_ctap_cbor_ok(map_short, sizeof(map_short)));
+	/* [[[ ... 0 ... ]]]: 16 levels pass, 17 do not */
+	memset(deep, 0x81, sizeof(deep));
+	deep[VIVO_CTAP_CBOR_DEPTH] = 0x00;
+	T_CHECK(vivo_ctap_cbor_ok(deep, VIVO_CTAP_CBOR_DEPTH + 1));
+	deep[VIVO_CTAP_CBOR_DEPTH] = 0x81;
+	deep[VIVO_CTAP_CBOR_DEPTH + 1] = 0x00;
+	T_CHECK(!vivo_ctap_cbor_ok(deep, VIVO_CTAP_CBOR_DEPTH + 2));
 }
 
 /* libfido2 over our transport: a chip with no FIDO applet, and one whose
@@ -228,6 +276,7 @@ main(void)
 		T_CASE(test_get_response_and_keepalive),
 		T_CASE(test_bounds_and_errors),
 		T_CASE(test_select),
+		T_CASE(test_cbor_gate),
 		T_CASE(test_open_without_ctap2),
 	};
 
