@@ -29,7 +29,7 @@
 #       namespace; pcscd here is built without polkit, so any uid may use it.
 #
 # Set KEEP=1 to keep the work directory (logs) for inspection.
-# The last line of output is "N passed, N failed, 0 skipped" (nothing is
+# The last line of output is "vimplant: N passed, N failed, 0 skipped" (nothing is
 # ever skipped: a missing tool fails its check); the exit status is 0 only
 # if nothing failed.
 
@@ -192,7 +192,7 @@ if start_pcscd; then
     ok "pcscd with vpcd up on port $PORT (+1) in $(($(now_ms) - START)) ms"
 else
     not_ok "start pcscd with vpcd"
-    echo "$PASSED passed, $FAILED failed, 0 skipped"
+    echo "vimplant: $PASSED passed, $FAILED failed, 0 skipped"
     exit 1
 fi
 check "reader names" "0: $READER0|1: $READER1" \
@@ -785,5 +785,5 @@ check "pcscd and vpcd still fine after the faults" "A1 B2 C3 D4 90 00" \
 untap
 
 echo "# total $(($(now_ms) - START)) ms"
-echo "$PASSED passed, $FAILED failed, 0 skipped"
+echo "vimplant: $PASSED passed, $FAILED failed, 0 skipped"
 [ "$FAILED" -eq 0 ]
