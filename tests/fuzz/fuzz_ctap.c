@@ -233,8 +233,8 @@ do_assert(const uint8_t *p, size_t n, int make)
 		FUZZ_CHECK(f == NULL);
 		return;
 	}
-	FUZZ_CHECK(strnlen(in.versions, sizeof(in.versions)) <
-	    sizeof(in.versions));
+	FUZZ_CHECK(
+	    strnlen(in.versions, sizeof(in.versions)) < sizeof(in.versions));
 	FUZZ_CHECK(strnlen(in.extensions, sizeof(in.extensions)) <
 	    sizeof(in.extensions));
 	if (make) {
