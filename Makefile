@@ -17,10 +17,12 @@ PAMDIR     ?= /lib/$(MULTIARCH)/security
 HELPER_PATH = $(LIBEXECDIR)/pam_vivo/vivo-helper
 
 CC       ?= cc
-PKGS      = libpcsclite libcrypto libconfig libfido2
+PKGS      = libpcsclite libcrypto libconfig
 PKG_CONFIG ?= pkg-config
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libfido2: its headers at build time; the library itself is dlopen()ed by
+# the fido2 method when it is first used (helper/lib/fido2lib.h)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libfido2)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
 
 # Debian's hardening flags (dpkg-buildflags with hardening=+all), plus ours.
 OPT      ?= -O2 -g

@@ -18,10 +18,19 @@
  *       vivo_uid_enroll() with the iterations vivo-enroll writes
  *       (PBKDF2-HMAC-SHA256): the deliberately slow part of method uid.
  *
+ *   micro identify STOREDIR USERS N
+ *       hand-scan login's lookup (identify.h): vivo-enroll's own
+ *       vivo_identify_add() records USERS users, one chip each, in a fresh
+ *       index under STOREDIR (a tmpfs: the adds are not what is measured);
+ *       then N times vivo_identify_lookup() of one enrolled chip's UID
+ *       (the HMAC, the key and the index file read and checked), and N
+ *       times of a chip nobody enrolled.
+ *
  * Prints "<what> n=<N> min=<ns> median=<ns> p90=<ns> mean=<ns>" (entries=
  * <count> for lookup). Exit 1 if any call fails.
  */
 #include "auth.h"
+#include "identify.h"
 #include "config.h"
 #include "uid.h"
 
@@ -118,6 +127,69 @@ main(int argc, char **argv)
 			}
 		}
 		report("update", t, n, "");
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[1], "identify") == 0) {
+		struct vivo_config cfg;
+		char why[512], user[32], label[32], extra[64];
+		char found[VIVO_IDENTIFY_USERS_MAX][VIVO_USER_MAX + 1];
+		long users = strtol(argv[3], NULL, 10);
+		uint8_t uid[7] = { 0x04, 0, 0, 0, 0, 0, 0x80 };
+		long long *th, *tm;
+		size_t k = 0;
+
+		n = strtol(argv[4], NULL, 10);
+		if (users < 1 || users > 1000000 || n < 1 || n > 1000000)
+			return 2;
+		vivo_config_defaults(&cfg);
+		snprintf(cfg.store, sizeof(cfg.store), "%s", argv[2]);
+		for (long u = 0; u < users; u++) {
+			uid[1] = (uint8_t)(u >> 16);
+			uid[2] = (uint8_t)(u >> 8);
+			uid[3] = (uint8_t)u;
+			snprintf(user, sizeof(user), "u%06ld", u);
+			snprintf(label, sizeof(label), "hand");
+			if (vivo_identify_add(&cfg, VIVO_HINT_UID, uid,
+				sizeof(uid), user, label, why,
+				sizeof(why)) != 0) {
+				fprintf(stderr, "micro: %s\n", why);
+				return 1;
+			}
+		}
+		th = calloc((size_t)n, sizeof(*th));
+		tm = calloc((size_t)n, sizeof(*tm));
+		if (th == NULL || tm == NULL)
+			return 1;
+		/* the middle user's chip, then a chip of nobody's */
+		uid[1] = (uint8_t)((users / 2) >> 16);
+		uid[2] = (uint8_t)((users / 2) >> 8);
+		uid[3] = (uint8_t)(users / 2);
+		for (long i = 0; i < n; i++) {
+			long long t0 = now_ns();
+			if (vivo_identify_lookup(&cfg, VIVO_HINT_UID, uid,
+				sizeof(uid), found, VIVO_IDENTIFY_USERS_MAX, &k,
+				why, sizeof(why)) != 0 ||
+			    k != 1) {
+				fprintf(stderr, "micro: lookup: %s\n", why);
+				return 1;
+			}
+			th[i] = now_ns() - t0;
+		}
+		uid[6] = 0x81;
+		for (long i = 0; i < n; i++) {
+			long long t0 = now_ns();
+			if (vivo_identify_lookup(&cfg, VIVO_HINT_UID, uid,
+				sizeof(uid), found, VIVO_IDENTIFY_USERS_MAX, &k,
+				why, sizeof(why)) != 0 ||
+			    k != 0)
+				return 1;
+			tm[i] = now_ns() - t0;
+		}
+		snprintf(extra, sizeof(extra), " users=%ld", users);
+		report("identify-hit", th, n, extra);
+		report("identify-miss", tm, n, extra);
+		free(th);
+		free(tm);
 		return 0;
 	}
 	if (argc == 5 && strcmp(argv[1], "lookup") == 0) {

@@ -12,6 +12,7 @@
 #include "lib/config.h"
 #include "lib/file.h"
 #include "lib/harden.h"
+#include "lib/identify.h"
 #include "lib/hmac.h"
 #include "lib/log.h"
 #include "lib/method.h"
@@ -403,7 +404,13 @@ add_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
 	(void)atr;
 	(void)atrlen;
 	x->why[0] = '\0';
+	x->req.uidlen = 0;
 	r = x->m->enroll(t, &x->req, &x->e, x->why, sizeof(x->why));
+	/* the chip's UID, for hand-scan login (identify.h): a hint only,
+	 * never a proof; a chip lost now keeps its enrollment */
+	if (r == VIVO_OK && x->req.uidlen == 0 &&
+	    vivo_uid_read(t, x->req.uid, &x->req.uidlen) != VIVO_OK)
+		x->req.uidlen = 0;
 	if (r == VIVO_ERR_CARD_COMM) {
 		printf(
 		    "The chip was lost during the exchange: hold it still and "
@@ -636,6 +643,33 @@ prepare(const struct opts *o, struct vivo_enroll_req *req, struct fail *f)
 	return 0;
 }
 
+/*
+ * The system store's hand-scan index (identify.h): what this chip shows
+ * without a name, its fixed UID and a discoverable credential, now leads
+ * to this user. The enrollment stands whatever happens here.
+ */
+static void
+index_entry(
+    const struct vivo_config *c, const char *user, const struct add_ctx *x)
+{
+	char why[512] = "";
+	int bad = 0;
+
+	if (x->req.uidlen > 0 &&
+	    !vivo_uid_is_random(x->req.uid, x->req.uidlen) &&
+	    vivo_identify_add(c, VIVO_HINT_UID, x->req.uid, x->req.uidlen, user,
+		x->e.label, why, sizeof(why)) != 0)
+		bad = 1;
+	if (!bad && x->e.method == VIVO_M_FIDO2 && x->e.fido2.resident &&
+	    vivo_identify_add(c, VIVO_HINT_FIDO2, x->e.fido2.cred,
+		x->e.fido2.credlen, user, x->e.label, why, sizeof(why)) != 0)
+		bad = 1;
+	if (bad)
+		printf("Note: the hand-scan index was not updated (%s): this "
+		       "implant logs in by name only.\n",
+		    why);
+}
+
 static int
 cmd_add(struct opts *o)
 {
@@ -717,6 +751,8 @@ cmd_add(struct opts *o)
 		printf("Note: %s.\n", x->req.note);
 	if (ok == 0)
 		ok = store_entry(o, &c, &t, user, &x->e, &x->req, &f);
+	if (ok == 0 && t.owner == 0)
+		index_entry(&c, user, x);
 	(void)vivo_strlcpy(label, x->e.label, sizeof(label));
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -825,6 +861,15 @@ cmd_remove(struct opts *o)
 	left = ed->cur.n + ed->oth.n;
 	vivo_store_edit_end(ed);
 	free(ed);
+	if (t.owner == 0) {
+		char why[512] = "";
+		if (vivo_identify_remove(
+			&c, user, o->label, why, sizeof(why)) != 0)
+			fprintf(stderr,
+			    "vivo-enroll: warning: the hand-scan index may "
+			    "still name \"%s\" of %s: %s\n",
+			    o->label, user, why);
+	}
 	vivo_info("removed implant \"%s\" of %s from %s", o->label, user,
 	    in_s ? t.path : t.other);
 	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label,

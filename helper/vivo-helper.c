@@ -141,6 +141,9 @@ only_std_fds(void)
 	return bad ? -1 : 0;
 }
 
+/* a hand-scan login (no user named): the cue says so */
+static int identify_mode;
+
 static void
 send_wait(void *arg, unsigned timeout, size_t nreaders)
 {
@@ -150,9 +153,10 @@ send_wait(void *arg, unsigned timeout, size_t nreaders)
 	vivo_msg_init(&m, VIVO_MSG_WAIT);
 	vivo_msg_set_u32(&m, VIVO_TAG_TIMEOUT, timeout);
 	(void)vivo_msg_set_str(&m, VIVO_TAG_TEXT,
-	    nreaders > 0 ? "Hold your implant to the reader..."
-			 : "No NFC reader found: connect one, then hold your "
-			   "implant to it...");
+	    nreaders == 0 ? "No NFC reader found: connect one, then hold your "
+			    "implant to it..."
+		: identify_mode ? "Hold your implant to the reader to log in..."
+				: "Hold your implant to the reader...");
 	if (write_msg(&m, 0) != 0) {
 		vivo_err("the module went away; giving up");
 		exit(1);
@@ -209,6 +213,9 @@ ask_pin(void *arg, const char *prompt, char *pin, size_t pinsz)
 	return 0;
 }
 
+/* The identified user (hand-scan login), sent with a RESULT ok. */
+static const char *identified;
+
 static int
 reply(uint32_t result, const char *reason, const char *text, const char *label,
     const char *method)
@@ -223,6 +230,9 @@ reply(uint32_t result, const char *reason, const char *text, const char *label,
 	if (result == VIVO_R_OK) {
 		(void)vivo_msg_set_str(&m, VIVO_TAG_LABEL, label);
 		(void)vivo_msg_set_str(&m, VIVO_TAG_METHOD, method);
+		if (identified != NULL &&
+		    vivo_msg_set_str(&m, VIVO_TAG_USER, identified) != 0)
+			return 1;
 	}
 	return write_msg(&m, 1) == 0 ? 0 : 1;
 }
@@ -264,16 +274,30 @@ main(int argc, char **argv)
 	 * while the person has not even been asked to tap (saves a socket()
 	 * and a connect() on the way to the answer) */
 	vivo_log_connect();
-	if (!vivo_user_valid(req.user))
+	identify_mode = (req.flags & VIVO_FLAG_IDENTIFY) != 0;
+	if (identify_mode ? req.user[0] != '\0' : !vivo_user_valid(req.user))
 		return reply(VIVO_R_NO_ENROLLMENT, "invalid user name", NULL,
 		    NULL, NULL);
-	(void)vivo_log_escape_word(req.user, euser, sizeof(euser));
+	(void)vivo_log_escape_word(
+	    identify_mode ? "(hand-scan)" : req.user, euser, sizeof(euser));
 	if (vivo_config_load(req.config, geteuid(), &cfg, cerr, sizeof(cerr))) {
 		(void)vivo_log_escape(cerr, ereason, sizeof(ereason));
 		vivo_err("user=%s result=config-error reason=\"%s\"", euser,
 		    ereason);
 		return reply(VIVO_R_CONFIG, cerr,
 		    "Implant login is misconfigured.", NULL, NULL);
+	}
+	/* the service's own rules (PAM_SERVICE, from libpam through the
+	 * module; never the caller's environment) */
+	if (vivo_config_apply_service(&cfg, req.service))
+		vivo_dbg("service %s: its own rules apply", req.service);
+	if (identify_mode && (!cfg.identify || geteuid() != 0)) {
+		const char *why = !cfg.identify
+		    ? "identify is off for this service: the name is asked"
+		    : "hand-scan login needs a root-run caller (login, a "
+		      "greeter): the name is asked";
+		vivo_dbg("%s", why);
+		return reply(VIVO_R_NO_IDENTIFY, why, NULL, NULL, NULL);
 	}
 	memset(&a, 0, sizeof(a));
 	a.cfg = &cfg;
@@ -294,7 +318,15 @@ main(int argc, char **argv)
 	if (arm_watchdog(a.timeout) != 0)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL,
 		    NULL, NULL);
-	vivo_authenticate(&a);
+	if (identify_mode) {
+		vivo_identify(&a);
+		if (a.result == VIVO_R_OK) {
+			identified = a.found_user;
+			(void)vivo_log_escape_word(
+			    a.found_user, euser, sizeof(euser));
+		}
+	} else
+		vivo_authenticate(&a);
 	/* the reason may hold a label from a user store: escaped, quoted */
 	(void)vivo_log_escape(a.reason, ereason, sizeof(ereason));
 	vivo_log(a.result == VIVO_R_OK ? LOG_INFO : LOG_NOTICE,

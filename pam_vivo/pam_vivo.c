@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,7 @@ reap(pid_t pid, int64_t deadline, int *status)
  */
 static int
 run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
-    int remote, struct vivo_msg *res, int *have_res)
+    int remote, int identify, struct vivo_msg *res, int *have_res)
 {
 	struct sigaction sa_dfl, sa_old;
 	struct vivo_msg req, m;
@@ -317,7 +318,8 @@ run_helper(pam_handle_t *pamh, const struct args *a, const char *user,
 		}
 	}
 	vivo_msg_set_u32(&req, VIVO_TAG_FLAGS,
-	    (a->debug ? VIVO_FLAG_DEBUG : 0) | (remote ? VIVO_FLAG_REMOTE : 0));
+	    (a->debug ? VIVO_FLAG_DEBUG : 0) | (remote ? VIVO_FLAG_REMOTE : 0) |
+		(identify ? VIVO_FLAG_IDENTIFY : 0));
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    (sv[1] = above_std(sv[1])) < 0 ||
@@ -456,6 +458,70 @@ map_result(uint32_t result, int nouserok)
 	}
 }
 
+/*
+ * Hand-scan login: run the helper without a user. PAM_IGNORE when this
+ * service may not identify (the caller then asks for the name); otherwise
+ * the PAM code, with PAM_USER set to the account the implant proved on
+ * PAM_SUCCESS.
+ */
+static int
+identify(pam_handle_t *pamh, int flags, const struct args *a, int remote)
+{
+	struct vivo_msg res;
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096], elabel[4 * VIVO_TEXT_MAX + 1],
+	    ereason[4 * VIVO_TEXT_MAX + 1], euser[4 * VIVO_USER_MAX + 1],
+	    emethod[4 * sizeof(res.method) + 1];
+	int have_res = 0, rc;
+
+	rc = run_helper(pamh, a, "", remote, 1, &res, &have_res);
+	if (rc != PAM_SUCCESS || !have_res) {
+		if (rc == PAM_SUCCESS)
+			rc = PAM_SYSTEM_ERR;
+		pam_syslog(pamh, LOG_NOTICE, "user=(hand-scan) result=%s",
+		    code_name(rc));
+		goto out;
+	}
+	if (res.result == VIVO_R_NO_IDENTIFY) {
+		if (a->debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s", res.reason);
+		rc = PAM_IGNORE;
+		goto out;
+	}
+	rc = map_result(res.result, a->nouserok);
+	if (rc == PAM_IGNORE)
+		rc = PAM_AUTH_ERR; /* only "identify off" asks for the name */
+	if (rc == PAM_SUCCESS &&
+	    (!vivo_msg_has(&res, VIVO_TAG_USER) || !vivo_user_valid(res.user) ||
+		getpwnam_r(res.user, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
+		pwp == NULL ||
+		pam_set_item(pamh, PAM_USER, res.user) != PAM_SUCCESS)) {
+		pam_syslog(pamh, LOG_ERR,
+		    "hand-scan login: the helper named no usable account");
+		rc = PAM_SYSTEM_ERR;
+	}
+	(void)vivo_log_escape_word(
+	    rc == PAM_SUCCESS ? res.user : "(hand-scan)", euser, sizeof(euser));
+	(void)vivo_log_escape(res.label, elabel, sizeof(elabel));
+	(void)vivo_log_escape(res.reason, ereason, sizeof(ereason));
+	(void)vivo_log_escape(res.method, emethod, sizeof(emethod));
+	pam_syslog(pamh, rc == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+	    "user=%s result=%s%s%s%s%s%s reason=\"%s\"%s", euser, code_name(rc),
+	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? " method=" : "",
+	    vivo_msg_has(&res, VIVO_TAG_METHOD) ? emethod : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=\"" : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? elabel : "",
+	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? "\"" : "", ereason,
+	    rc == PAM_SUCCESS ? " (hand-scan)" : "");
+	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
+	    (flags & (int)PAM_SILENT) == 0)
+		(void)converse(pamh, PAM_ERROR_MSG, res.text);
+out:
+	explicit_bzero(pwbuf, sizeof(pwbuf));
+	explicit_bzero(&res, sizeof(res));
+	return rc;
+}
+
 VIVO_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -468,6 +534,18 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	if (parse_args(pamh, argc, argv, &a) != 0)
 		return PAM_SYSTEM_ERR;
+	if (pam_get_item(pamh, PAM_RHOST, (const void **)&rhost) != PAM_SUCCESS)
+		rhost = NULL;
+	/* no user named (login, a greeter): the implant may say who it is,
+	 * where the config lets this service identify; else the name is
+	 * asked below, as always */
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) == PAM_SUCCESS &&
+	    (user == NULL || user[0] == '\0')) {
+		rc = identify(
+		    pamh, flags, &a, rhost != NULL && rhost[0] != '\0');
+		if (rc != PAM_IGNORE)
+			return rc;
+	}
 	if ((rc = pam_get_user(pamh, &user, NULL)) != PAM_SUCCESS) {
 		pam_syslog(pamh, LOG_ERR, "cannot get the user name: %s",
 		    pam_strerror(pamh, rc));
@@ -477,18 +555,25 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pam_syslog(pamh, LOG_NOTICE, "refusing an invalid user name");
 		return PAM_USER_UNKNOWN;
 	}
-	if (pam_get_item(pamh, PAM_RHOST, (const void **)&rhost) != PAM_SUCCESS)
-		rhost = NULL;
 	/* a valid name may still hold a space or '=': one field in the log */
 	(void)vivo_log_escape_word(user, euser, sizeof(euser));
-	rc = run_helper(
-	    pamh, &a, user, rhost != NULL && rhost[0] != '\0', &res, &have_res);
+	rc = run_helper(pamh, &a, user, rhost != NULL && rhost[0] != '\0', 0,
+	    &res, &have_res);
 	if (rc != PAM_SUCCESS || !have_res) {
 		if (rc == PAM_SUCCESS)
 			rc = PAM_SYSTEM_ERR;
 		pam_syslog(pamh, LOG_NOTICE, "user=%s result=%s", euser,
 		    code_name(rc));
 		return rc;
+	}
+	if (vivo_msg_has(&res, VIVO_TAG_USER)) {
+		/* a user is named only in answer to a hand-scan request */
+		pam_syslog(pamh, LOG_ERR,
+		    "user=%s result=PAM_SYSTEM_ERR: the helper named a user "
+		    "it was not asked for",
+		    euser);
+		explicit_bzero(&res, sizeof(res));
+		return PAM_SYSTEM_ERR;
 	}
 	rc = map_result(res.result, a.nouserok);
 	/* what the helper sent may hold a label from a user store: escaped

@@ -9,9 +9,11 @@
 #     vivo-helper.c), VIVO_TIMEOUT_MAX, VIVO_USER_MAX;
 #   - docs/config.md: VIVO_CONFIG_MAX, the default timeout, VIVO_TIMEOUT_MAX,
 #     VIVO_READERS_MAX and the sizes of struct vivo_config, VIVO_PATH_MAX,
-#     the module's start-up and grace bounds;
+#     VIVO_SERVICES_MAX, VIVO_SERVICE_NAME_MAX, the module's start-up and
+#     grace bounds;
 #   - docs/enrollment-format.md: VIVO_STORE_MAX, VIVO_ENTRIES_MAX,
-#     VIVO_LABEL_MAX, VIVO_USER_MAX, the uid/hmac/u2f lengths;
+#     VIVO_LABEL_MAX, VIVO_USER_MAX, the uid/hmac/u2f lengths, the hand-scan
+#     index's key and file sizes (identify.h);
 #   - docs/security.md: VIVO_TAPREG_CONTEST_MS, the watchdog and module
 #     bounds in the fault matrix, the challenge lengths;
 #   - pam_vivo.conf(5), vivo-enroll(1): a few of the same.
@@ -35,11 +37,11 @@ bad() { fail=$((fail + 1)); echo "FAIL docs: $1"; }
 missing() { echo "$1 (has the code changed shape?)" >>"$d/missing"; }
 
 # def FILE NAME: the value of "#define NAME value", evaluated (64 * 1024,
-# 0x1u).
+# 0x1u; an integer suffix at the end of the line too).
 def() {
 	v=$(sed -n "s/^#define $2[ 	][ 	]*\([^/]*\).*/\1/p" "$1" | head -n 1 |
 	    sed -e 's/\([0-9a-fA-Fx]\)[uUlL]*\([^0-9a-fA-Fx]\|$\)/\1\2/g' \
-	    -e 's/[ 	]*$//')
+	    -e 's/[ 	]*$//' -e 's/\([0-9a-fA-Fx]\)[uUlL][uUlL]*$/\1/')
 	case $v in
 	''|*[!0-9a-fA-Fx\ \(\)*+-]*) missing "$1: #define $2 not found or not a number"; return ;;
 	esac
@@ -113,6 +115,7 @@ PATH_MAX=$(def $P VIVO_PATH_MAX)
 TEXT_MAX=$(def $P VIVO_TEXT_MAX)
 FLAG_DEBUG=$(printf '0x%x' "$(def $P VIVO_FLAG_DEBUG)")
 FLAG_REMOTE=$(printf '0x%x' "$(def $P VIVO_FLAG_REMOTE)")
+FLAG_IDENTIFY=$(printf '0x%x' "$(def $P VIVO_FLAG_IDENTIFY)")
 T_AUTH=$(enumval $P VIVO_MSG_AUTH)
 T_WAIT=$(enumval $P VIVO_MSG_WAIT)
 T_RESULT=$(enumval $P VIVO_MSG_RESULT)
@@ -147,6 +150,8 @@ C=helper/lib/config.h
 CONFIG_MAX=$(def $C VIVO_CONFIG_MAX)
 TIMEOUT_MAX=$(def $C VIVO_TIMEOUT_MAX)
 READERS_MAX=$(def $C VIVO_READERS_MAX)
+SERVICES_MAX=$(def $C VIVO_SERVICES_MAX)
+SERVICE_NAME_MAX=$(def $C VIVO_SERVICE_NAME_MAX)
 STORE_DEFAULT=$(grab "VIVO_STORE_DEFAULT" "$(cat $C)" \
     's/^#define VIVO_STORE_DEFAULT "\(.*\)"/\1/p')
 # sizes of struct vivo_config's strings
@@ -193,6 +198,10 @@ U2F_APPID=$(def $F VIVO_U2F_APPID_MAX)
 
 CONTEST=$(def helper/lib/tapreg.h VIVO_TAPREG_CONTEST_MS)
 
+I=helper/lib/identify.h
+ID_KEY=$(def $I VIVO_IDENTIFY_KEY_LEN)
+ID_FILE_MAX=$(def $I VIVO_IDENTIFY_FILE_MAX)
+
 if [ -s "$d/missing" ]; then
 	while read -r m; do bad "$m"; done <"$d/missing"
 fi
@@ -229,7 +238,7 @@ while read -r name num; do
 	esac
 done <"$d/tags"
 has $D "VIVO_FLAG_* in the tag table" "| flags | u32 |" \
-    "bit 0 (\`$FLAG_DEBUG\`) debug, bit 1 (\`$FLAG_REMOTE\`) remote"
+    "bit 0 (\`$FLAG_DEBUG\`) debug, bit 1 (\`$FLAG_REMOTE\`) remote (\`PAM_RHOST\` set), bit 2 (\`$FLAG_IDENTIFY\`) identify"
 has $D "VIVO_R_MAX in the tag table" "| result | u32 |" "| 0 … $R_MAX |"
 
 # the results: vivo_result_str()'s names, in value order
@@ -250,7 +259,7 @@ has $D "Validation: types" "unknown message type" \
     "| type $T_AUTH, $T_WAIT or $T_RESULT |"
 has $D "Validation: VIVO_R_MAX" "unknown result" "| result ≤ $R_MAX |"
 has $D "Validation: flags" "unknown flags" \
-    "\`$FLAG_DEBUG\` and \`$FLAG_REMOTE\`"
+    "\`$FLAG_DEBUG\`, \`$FLAG_REMOTE\` and \`$FLAG_IDENTIFY\`"
 has $D "VIVO_USER_MAX" "| Check the user name:" "1 to $USER_MAX bytes"
 
 has $D "STARTUP_MS and the timeout=N start-up bound" "| module | sending AUTH" \
@@ -301,6 +310,10 @@ has $D "timeout= range, STARTUP_MS and the start-up bound" "| \`timeout=N\` |" \
 has $D "the timeout=N start-up bound" "| \`timeout=N\` |" \
     "to N + $(s "$EXTRA") s when that is less than $(s "$STARTUP") s"
 has $D "VIVO_PATH_MAX" "| \`config=PATH\` |" "shorter than $PATH_MAX bytes"
+has $D "VIVO_SERVICES_MAX, VIVO_SERVICE_NAME_MAX" "| \`services\` |" \
+    "at most $SERVICES_MAX groups, each named after a PAM service (1 … $SERVICE_NAME_MAX bytes)"
+has $D "VIVO_SERVICES_MAX (error text)" "Errors: \`services:" \
+    "\`services: at most $SERVICES_MAX\`"
 
 # ---- docs/enrollment-format.md -----------------------------------------
 D=docs/enrollment-format.md
@@ -330,6 +343,11 @@ has $D "u2f key handle" "keyhandle = \"<" "<1 to $U2F_KH bytes in hex>"
 has $D "u2f public key" "pubkey = \"<" \
     "<$U2F_PUB bytes, $((U2F_PUB * 2)) hex digits"
 has $D "u2f appid" "| \`appid\` |" "1 to $U2F_APPID bytes"
+has $D "VIVO_IDENTIFY_KEY_LEN" "<store>/.identify/.key" "$ID_KEY random bytes"
+has $D "VIVO_IDENTIFY_KEY_LEN (reading)" "the key must be" \
+    "exactly $ID_KEY bytes"
+has $D "VIVO_IDENTIFY_FILE_MAX" "A hint file is at most" \
+    "at most $ID_FILE_MAX bytes ($((ID_FILE_MAX / 1024)) KiB)"
 
 # ---- docs/security.md -----------------------------------------------------
 D=docs/security.md

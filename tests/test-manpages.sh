@@ -6,9 +6,10 @@
 #   - vivo-enroll(1): the commands main() in helper/vivo-enroll.c knows, the
 #     options parse_opts() is allowed to take for each command and the ones
 #     usage() shows (SYNOPSIS per command, COMMANDS, OPTIONS);
-#   - pam_vivo.conf(5): the settings parse_setting(), parse_u2f() and
-#     parse_fido2() in helper/lib/config.c accept (SETTINGS), and the
-#     method names.
+#   - pam_vivo.conf(5): the settings parse_setting(), parse_u2f(),
+#     parse_fido2() and parse_services() (the keys of one group of
+#     `services`) in helper/lib/config.c accept (SETTINGS), and the method
+#     names.
 # Also renders every page with groff/man and fails on any warning (skipped
 # when groff or man is not installed, e.g. in a minimal build chroot; a
 # failure instead with VIVO_REQUIRE_DEPS=1, which `make check` sets: there
@@ -179,6 +180,9 @@ cfg=helper/lib/config.c
 		grep -o 'strcmp(name, "[^"]*"' | sed 's/.*"\(.*\)"/u2f.\1/'
 	awk '/^parse_fido2\(/ { on = 1 } on && /^}/ { on = 0 } on' "$cfg" |
 		grep -o 'strcmp(name, "[^"]*"' | sed 's/.*"\(.*\)"/fido2.\1/'
+	# the keys of one group of `services` (parse_services() names them k)
+	awk '/^parse_services\(/ { on = 1 } on && /^}/ { on = 0 } on' "$cfg" |
+		grep -o 'strcmp(k, "[^"]*"' | sed 's/.*"\(.*\)"/services.\1/'
 } >"$d/code"
 tags man/pam_vivo.conf.5 SETTINGS | awk -F'\t' '
 	{ t = $2; sub(/^\.[A-Z]* */, "", t); gsub(/"/, "", t)

@@ -8,6 +8,8 @@
 #include "auth.h"
 #include "decide.h"
 #include "fido2.h"
+#include "identify.h"
+#include "uid.h"
 #include "log.h"
 #include "priv.h"
 #include "tap.h"
@@ -18,6 +20,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +141,56 @@ chip_fn(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
 	(void)atr;
 	(void)atrlen;
 	return vivo_decide(arg, t);
+}
+
+static void
+tap_failed(struct vivo_auth *a, const struct vivo_tap *tp, int r)
+{
+	switch (r) {
+	case VIVO_ERR_TAP_CONTESTED:
+		a->result = VIVO_R_UNAVAILABLE;
+		vivo_warn(
+		    "tap on reader \"%s\" refused for \"%s\" (user %s, %s): "
+		    "another request waits for a tap there too: %s",
+		    tp->reader, a->id.service, a->user,
+		    a->id.tty[0] ? a->id.tty : "no terminal", tp->why);
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "tap refused: another request "
+		    "waits for a tap on the same reader: %s",
+		    tp->why);
+		vivo_setf(a->text, sizeof(a->text),
+		    "Not accepted: another request is "
+		    "waiting for a tap on this reader too: %s. If you did not "
+		    "start "
+		    "it, someone may be trying to use your implant. Use your "
+		    "password, or tap again when only one request waits.",
+		    tp->why);
+		break;
+	case VIVO_ERR_TAP_REGISTRY:
+		a->result = VIVO_R_UNAVAILABLE;
+		vivo_setf(a->reason, sizeof(a->reason), "%s", tp->why);
+		vivo_setf(a->text, sizeof(a->text),
+		    "Implant login unavailable: this "
+		    "request cannot be registered (see the system log).");
+		break;
+	case VIVO_ERR_READER_TIMEOUT:
+		a->result = VIVO_R_UNAVAILABLE;
+		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
+		vivo_setf(a->text, sizeof(a->text),
+		    "No implant was presented within "
+		    "%u s.",
+		    a->timeout);
+		break;
+	default:
+		a->result = r == VIVO_ERR_READER_FAIL || r == VIVO_ERR_NOMEM ||
+			r == VIVO_ERR_INTERNAL
+		    ? VIVO_R_INTERNAL
+		    : VIVO_R_UNAVAILABLE;
+		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
+		vivo_setf(a->text, sizeof(a->text),
+		    "Implant login unavailable: %s.", vivo_strerr(r));
+		break;
+	}
 }
 
 void
@@ -263,49 +316,7 @@ vivo_authenticate(struct vivo_auth *a)
 			    a->label, x->e->label, sizeof(a->label));
 		}
 		break;
-	case VIVO_ERR_TAP_CONTESTED:
-		a->result = VIVO_R_UNAVAILABLE;
-		vivo_warn(
-		    "tap on reader \"%s\" refused for \"%s\" (user %s, %s): "
-		    "another request waits for a tap there too: %s",
-		    tp.reader, a->id.service, a->user,
-		    a->id.tty[0] ? a->id.tty : "no terminal", tp.why);
-		vivo_setf(a->reason, sizeof(a->reason),
-		    "tap refused: another request "
-		    "waits for a tap on the same reader: %s",
-		    tp.why);
-		vivo_setf(a->text, sizeof(a->text),
-		    "Not accepted: another request is "
-		    "waiting for a tap on this reader too: %s. If you did not "
-		    "start "
-		    "it, someone may be trying to use your implant. Use your "
-		    "password, or tap again when only one request waits.",
-		    tp.why);
-		break;
-	case VIVO_ERR_TAP_REGISTRY:
-		a->result = VIVO_R_UNAVAILABLE;
-		vivo_setf(a->reason, sizeof(a->reason), "%s", tp.why);
-		vivo_setf(a->text, sizeof(a->text),
-		    "Implant login unavailable: this "
-		    "request cannot be registered (see the system log).");
-		break;
-	case VIVO_ERR_READER_TIMEOUT:
-		a->result = VIVO_R_UNAVAILABLE;
-		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		vivo_setf(a->text, sizeof(a->text),
-		    "No implant was presented within "
-		    "%u s.",
-		    a->timeout);
-		break;
-	default:
-		a->result = r == VIVO_ERR_READER_FAIL || r == VIVO_ERR_NOMEM ||
-			r == VIVO_ERR_INTERNAL
-		    ? VIVO_R_INTERNAL
-		    : VIVO_R_UNAVAILABLE;
-		vivo_setf(a->reason, sizeof(a->reason), "%s", vivo_strerr(r));
-		vivo_setf(a->text, sizeof(a->text),
-		    "Implant login unavailable: %s.", vivo_strerr(r));
-		break;
+	default: tap_failed(a, &tp, r); break;
 	}
 out:
 	explicit_bzero(pin, sizeof(pin));
@@ -317,4 +328,220 @@ out:
 		explicit_bzero(x, sizeof(*x));
 		free(x);
 	}
+}
+
+/* ---- hand-scan login ------------------------------------------------- */
+
+struct ident {
+	struct vivo_auth *a;
+	struct vivo_enrollments *en;
+	struct vivo_try *x;
+	char user[VIVO_USER_MAX + 1];
+	int decided; /* x holds the decision of a named proof */
+};
+
+/* Add the users of one hint to cand (distinct). 0, or -1 when the index
+ * is unsafe or a hint names more users than we keep. */
+static int
+add_candidates(struct ident *ic, int kind, const uint8_t *hint, size_t len,
+    char (*cand)[VIVO_USER_MAX + 1], size_t *ncand)
+{
+	char users[VIVO_IDENTIFY_USERS_MAX][VIVO_USER_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	r = vivo_identify_lookup(ic->a->cfg, kind, hint, len, users,
+	    VIVO_IDENTIFY_USERS_MAX, &n, ic->a->reason, sizeof(ic->a->reason));
+	if (r != VIVO_OK)
+		return -1;
+	for (size_t i = 0; i < n && i < VIVO_IDENTIFY_USERS_MAX; i++) {
+		size_t j;
+		for (j = 0; j < *ncand; j++)
+			if (strcmp(cand[j], users[i]) == 0)
+				break;
+		if (j == *ncand && *ncand < VIVO_IDENTIFY_USERS_MAX)
+			(void)vivo_strlcpy(
+			    cand[(*ncand)++], users[i], VIVO_USER_MAX + 1);
+		else if (j == *ncand)
+			(*ncand)++;
+	}
+	if (n > VIVO_IDENTIFY_USERS_MAX)
+		*ncand += n - VIVO_IDENTIFY_USERS_MAX;
+	return 0;
+}
+
+static int
+identify_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
+    void *arg)
+{
+	struct ident *ic = arg;
+	struct vivo_auth *a = ic->a;
+	const struct vivo_config *c = a->cfg;
+	char cand[VIVO_IDENTIFY_USERS_MAX][VIVO_USER_MAX + 1];
+	size_t ncand = 0;
+	struct passwd pw;
+	char pwbuf[4096];
+	int r;
+
+	(void)atr;
+	(void)atrlen;
+	ic->decided = 0;
+	a->result = VIVO_R_AUTH_FAILED;
+	a->reason[0] = a->text[0] = '\0';
+	/* 1. the chip's discoverable fido2 credentials for this rp id */
+	if (c->methods & VIVO_M_FIDO2) {
+		struct vivo_fido2 *f = NULL;
+		struct vivo_fido2_info in;
+		static uint8_t ids[VIVO_FIDO2_DISCOVER_MAX]
+				  [VIVO_FIDO2_CRED_MAX];
+		size_t lens[VIVO_FIDO2_DISCOVER_MAX], n = 0;
+		char why[256];
+
+		r = vivo_fido2_open(t, &f, &in, why, sizeof(why));
+		if (r == VIVO_OK)
+			r = vivo_fido2_discover(f, c->rpid, ids, lens,
+			    VIVO_FIDO2_DISCOVER_MAX, &n, why, sizeof(why));
+		vivo_fido2_close(f);
+		if (r == VIVO_ERR_CARD_COMM)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			if (add_candidates(ic, VIVO_HINT_FIDO2, ids[i], lens[i],
+				cand, &ncand) != 0) {
+				a->result = VIVO_R_UNSAFE;
+				return VIVO_OK;
+			}
+		explicit_bzero(ids, sizeof(ids));
+	}
+	/* 2. its UID, when it is not new at every power-up */
+	{
+		uint8_t uid[VIVO_UID_MAX];
+		size_t len = 0;
+		r = vivo_uid_read(t, uid, &len);
+		if (r == VIVO_ERR_CARD_COMM)
+			return r;
+		if (r == VIVO_OK && !vivo_uid_is_random(uid, len) &&
+		    add_candidates(ic, VIVO_HINT_UID, uid, len, cand, &ncand) !=
+			0) {
+			VIVO_WIPE_ARRAY(uid);
+			a->result = VIVO_R_UNSAFE;
+			return VIVO_OK;
+		}
+		VIVO_WIPE_ARRAY(uid);
+	}
+	if (ncand == 0) {
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "the chip presented is not enrolled for hand-scan login");
+		vivo_setf(a->text, sizeof(a->text),
+		    "This implant is not enrolled for hand-scan login here.");
+		return VIVO_OK;
+	}
+	if (ncand > 1) {
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "the chip presented is enrolled for %zu users (%s, %s%s): "
+		    "refused, never picked",
+		    ncand, cand[0], cand[1], ncand > 2 ? ", ..." : "");
+		vivo_warn("hand-scan login refused: %s", a->reason);
+		vivo_setf(a->text, sizeof(a->text),
+		    "This implant is enrolled for more than one user: type "
+		    "your user name instead.");
+		return VIVO_OK;
+	}
+	/* 3. one user: a real account, then proved as a named login */
+	if (vivo_getpw(cand[0], &pw, pwbuf, sizeof(pwbuf)) != 0) {
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "the index names %s, who has no account", cand[0]);
+		explicit_bzero(pwbuf, sizeof(pwbuf));
+		return VIVO_OK;
+	}
+	explicit_bzero(pwbuf, sizeof(pwbuf));
+	(void)vivo_strlcpy(ic->user, cand[0], sizeof(ic->user));
+	a->user = ic->user;
+	memset(ic->en, 0, sizeof(*ic->en));
+	r = vivo_enrollments_load(
+	    c, ic->user, VIVO_EN_REQUEST, ic->en, a->reason, sizeof(a->reason));
+	if (r != VIVO_R_OK) {
+		a->result = (uint32_t)r;
+		return VIVO_OK;
+	}
+	memset(ic->x, 0, sizeof(*ic->x));
+	ic->x->cfg = c;
+	ic->x->user = ic->user;
+	ic->x->en = ic->en;
+	for (int s = 0; s < VIVO_ST_N; s++)
+		ic->x->writable[s] = store_writable(ic->en, s);
+	ic->x->commit = commit;
+	ic->x->commit_ctx = a;
+	ic->x->pin = NULL; /* no PIN without a name (auth.h) */
+	ic->x->result = VIVO_R_INTERNAL;
+	r = vivo_decide(ic->x, t);
+	if (r == VIVO_OK)
+		ic->decided = 1;
+	return r;
+}
+
+void
+vivo_identify(struct vivo_auth *a)
+{
+	struct ident ic;
+	struct vivo_tap tp;
+	int r;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.a = a;
+	a->result = VIVO_R_INTERNAL;
+	a->reason[0] = a->text[0] = a->label[0] = a->found_user[0] = '\0';
+	a->method = NULL;
+	if (a->remote && !a->cfg->allow_remote) {
+		a->result = VIVO_R_UNAVAILABLE;
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "remote request (PAM_RHOST set) "
+		    "declined: allow_remote is false");
+		return;
+	}
+	if ((ic.en = calloc(1, sizeof(*ic.en))) == NULL ||
+	    (ic.x = calloc(1, sizeof(*ic.x))) == NULL) {
+		vivo_setf(a->reason, sizeof(a->reason), "out of memory");
+		goto out;
+	}
+	memset(&tp, 0, sizeof(tp));
+	tp.io = a->io != NULL ? a->io : &vivo_pcsc_io;
+	tp.regdir = a->regdir != NULL ? a->regdir : VIVO_TAPREG_DIR;
+	tp.cfg = a->cfg;
+	tp.who = &a->id;
+	tp.timeout = a->timeout;
+	tp.ready = ready_bridge;
+	tp.ready_arg = a;
+	r = vivo_tap_run(&tp, identify_chip, &ic);
+	if (r == VIVO_OK && ic.decided) {
+		a->result = ic.x->result;
+		(void)vivo_strlcpy(a->reason, ic.x->reason, sizeof(a->reason));
+		(void)vivo_strlcpy(a->text, ic.x->text, sizeof(a->text));
+		if (a->result == VIVO_R_OK) {
+			a->method = vivo_method_name(ic.x->e->method);
+			(void)vivo_strlcpy(
+			    a->label, ic.x->e->label, sizeof(a->label));
+			(void)vivo_strlcpy(
+			    a->found_user, ic.user, sizeof(a->found_user));
+		} else if (!ic.x->clone)
+			/* the person at the prompt named nobody: the words of
+			 * a named login ("not enrolled for alice") would tell
+			 * them whose chip this one claims to be. The log keeps
+			 * the reason. */
+			vivo_setf(a->text, sizeof(a->text),
+			    "This implant was not accepted for hand-scan "
+			    "login.");
+	} else if (r != VIVO_OK)
+		tap_failed(a, &tp, r);
+	/* else: identify_chip set result, reason and text */
+out:
+	a->user = "";
+	if (ic.en != NULL) {
+		explicit_bzero(ic.en, sizeof(*ic.en));
+		free(ic.en);
+	}
+	if (ic.x != NULL) {
+		explicit_bzero(ic.x, sizeof(*ic.x));
+		free(ic.x);
+	}
+	explicit_bzero(ic.user, sizeof(ic.user));
 }

@@ -34,13 +34,26 @@ struct vivo_auth {
 	int (*get_pin)(void *arg, const char *prompt, char *pin, size_t pinsz);
 	void *arg;
 	/* out */
-	uint32_t result;                /* enum vivo_result */
-	char reason[VIVO_TEXT_MAX];     /* for the log: never secrets */
-	char text[VIVO_TEXT_MAX];       /* for the person, may be "" */
-	char label[VIVO_LABEL_MAX + 1]; /* on success */
-	const char *method;             /* on success */
+	uint32_t result;                    /* enum vivo_result */
+	char reason[VIVO_TEXT_MAX];         /* for the log: never secrets */
+	char text[VIVO_TEXT_MAX];           /* for the person, may be "" */
+	char label[VIVO_LABEL_MAX + 1];     /* on success */
+	const char *method;                 /* on success */
+	char found_user[VIVO_USER_MAX + 1]; /* vivo_identify, on success */
 };
 
 void vivo_authenticate(struct vivo_auth *a);
+
+/*
+ * Hand-scan login (identify.h): no user is named. At a fresh tap that is
+ * this request's alone, find the user the chip was enrolled for (its
+ * discoverable fido2 credentials, its fixed UID), refuse a chip enrolled
+ * for more than one, and prove that user exactly as vivo_authenticate
+ * would (the same decision, counters, state) on the same tap. Entries that
+ * need the PIN are not used (no name, no prompt before the tap). The
+ * caller checked that it is root and the config allows identification.
+ * On VIVO_R_OK, found_user names the user (an account NSS knows).
+ */
+void vivo_identify(struct vivo_auth *a);
 
 #endif

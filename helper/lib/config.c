@@ -310,6 +310,150 @@ parse_list(config_setting_t *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* `methods`, at the top level or in a services group (`where` is the
+ * prefix for messages: "" or "services.NAME."). */
+static int
+parse_methods(config_setting_t *s, const char *where, unsigned *out, char *err,
+    size_t errlen)
+{
+	char sub[256];
+
+	if (parse_list(s, sub, sizeof(sub))) {
+		snprintf(err, errlen, "%s%s", where, sub);
+		return -1;
+	}
+	*out = 0;
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		unsigned m = vivo_method_from_name(v);
+		if (m == 0) {
+			snprintf(err, errlen,
+			    "%smethods: unknown method \"%.32s\" "
+			    "(known: fido2, u2f, hmac, uid)",
+			    where, v);
+			return -1;
+		}
+		*out |= m;
+	}
+	if (*out == 0) {
+		snprintf(err, errlen, "%smethods: empty list", where);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_timeout(config_setting_t *s, const char *where, unsigned *out, char *err,
+    size_t errlen)
+{
+	int v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT ||
+	    (v = config_setting_get_int(s)) < 1 || v > VIVO_TIMEOUT_MAX) {
+		snprintf(err, errlen, "%stimeout: expected 1..%d seconds",
+		    where, VIVO_TIMEOUT_MAX);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* services = { NAME = { methods = [...]; timeout = N; identify = B;
+ * allow_remote = B; }; ... }; */
+static int
+parse_services(
+    config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
+{
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "services: expected a group { ... }");
+		return -1;
+	}
+	if (config_setting_length(g) > VIVO_SERVICES_MAX) {
+		snprintf(
+		    err, errlen, "services: at most %d", VIVO_SERVICES_MAX);
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *sg = config_setting_get_elem(g, (unsigned)i);
+		const char *sname = config_setting_name(sg);
+		struct vivo_service_cfg *sc = &c->services[c->nservices];
+		char where[VIVO_SERVICE_NAME_MAX + 16];
+
+		if (sname == NULL ||
+		    vivo_strlcpy(sc->name, sname, sizeof(sc->name)) != 0) {
+			snprintf(err, errlen, "services: name too long");
+			return -1;
+		}
+		snprintf(where, sizeof(where), "services.%s.", sc->name);
+		if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
+			snprintf(err, errlen,
+			    "services.%s: expected a group "
+			    "{ ... }",
+			    sc->name);
+			return -1;
+		}
+		for (int j = 0; j < config_setting_length(sg); j++) {
+			config_setting_t *s =
+			    config_setting_get_elem(sg, (unsigned)j);
+			const char *k = config_setting_name(s);
+			char sub[256];
+			int r = 0;
+
+			if (strcmp(k, "methods") == 0) {
+				r = parse_methods(
+				    s, where, &sc->methods, err, errlen);
+				sc->set |= VIVO_SVC_METHODS;
+			} else if (strcmp(k, "timeout") == 0) {
+				r = parse_timeout(
+				    s, where, &sc->timeout, err, errlen);
+				sc->set |= VIVO_SVC_TIMEOUT;
+			} else if (strcmp(k, "identify") == 0 ||
+			    strcmp(k, "allow_remote") == 0) {
+				int *b = k[0] == 'i' ? &sc->identify
+						     : &sc->allow_remote;
+				if ((r = get_bool(s, b, sub, sizeof(sub))) != 0)
+					snprintf(
+					    err, errlen, "%s%s", where, sub);
+				sc->set |= k[0] == 'i' ? VIVO_SVC_IDENTIFY
+						       : VIVO_SVC_ALLOW_REMOTE;
+			} else {
+				snprintf(err, errlen,
+				    "%s%.64s: unknown setting (known: methods, "
+				    "timeout, identify, allow_remote)",
+				    where, k);
+				return -1;
+			}
+			if (r != 0)
+				return -1;
+		}
+		c->nservices++;
+	}
+	return 0;
+}
+
+int
+vivo_config_apply_service(struct vivo_config *c, const char *service)
+{
+	if (service == NULL || service[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < c->nservices; i++) {
+		const struct vivo_service_cfg *sc = &c->services[i];
+		if (strcmp(sc->name, service) != 0)
+			continue;
+		if (sc->set & VIVO_SVC_METHODS)
+			c->methods = sc->methods;
+		if (sc->set & VIVO_SVC_TIMEOUT)
+			c->timeout = sc->timeout;
+		if (sc->set & VIVO_SVC_IDENTIFY)
+			c->identify = sc->identify;
+		if (sc->set & VIVO_SVC_ALLOW_REMOTE)
+			c->allow_remote = sc->allow_remote;
+		(void)vivo_strlcpy(c->service, sc->name, sizeof(c->service));
+		return 1;
+	}
+	return 0;
+}
+
 static int
 parse_setting(
     config_setting_t *s, struct vivo_config *c, char *err, size_t errlen)
@@ -317,15 +461,7 @@ parse_setting(
 	const char *name = config_setting_name(s);
 
 	if (strcmp(name, "timeout") == 0) {
-		int v;
-		if (config_setting_type(s) != CONFIG_TYPE_INT ||
-		    (v = config_setting_get_int(s)) < 1 ||
-		    v > VIVO_TIMEOUT_MAX) {
-			snprintf(err, errlen, "timeout: expected 1..%d seconds",
-			    VIVO_TIMEOUT_MAX);
-			return -1;
-		}
-		c->timeout = (unsigned)v;
+		return parse_timeout(s, "", &c->timeout, err, errlen);
 	} else if (strcmp(name, "readers") == 0) {
 		int n;
 		if (parse_list(s, err, errlen))
@@ -347,25 +483,7 @@ parse_setting(
 		}
 		c->nreaders = (size_t)n;
 	} else if (strcmp(name, "methods") == 0) {
-		if (parse_list(s, err, errlen))
-			return -1;
-		c->methods = 0;
-		for (int i = 0; i < config_setting_length(s); i++) {
-			const char *v = config_setting_get_string_elem(s, i);
-			unsigned m = vivo_method_from_name(v);
-			if (m == 0) {
-				snprintf(err, errlen,
-				    "methods: unknown method \"%.32s\" "
-				    "(known: fido2, u2f, hmac, uid)",
-				    v);
-				return -1;
-			}
-			c->methods |= m;
-		}
-		if (c->methods == 0) {
-			snprintf(err, errlen, "methods: empty list");
-			return -1;
-		}
+		return parse_methods(s, "", &c->methods, err, errlen);
 	} else if (strcmp(name, "store") == 0) {
 		if (get_string(s, c->store, sizeof(c->store), err, errlen))
 			return -1;
@@ -382,6 +500,10 @@ parse_setting(
 		return parse_u2f(s, c, err, errlen);
 	} else if (strcmp(name, "fido2") == 0) {
 		return parse_fido2(s, c, err, errlen);
+	} else if (strcmp(name, "identify") == 0) {
+		return get_bool(s, &c->identify, err, errlen);
+	} else if (strcmp(name, "services") == 0) {
+		return parse_services(s, c, err, errlen);
 	} else {
 		snprintf(err, errlen, "%.64s: unknown setting", name);
 		return -1;

@@ -24,6 +24,24 @@ enum vivo_method {
 };
 
 #define VIVO_FIDO2_PIN_RETRIES_FLOOR 3 /* fido2.min_pin_retries default */
+#define VIVO_SERVICES_MAX 32           /* groups in `services` */
+#define VIVO_SERVICE_NAME_MAX 63
+
+/* One group of `services`: what it overrides for that PAM service. */
+enum vivo_service_key {
+	VIVO_SVC_METHODS = 1u << 0,
+	VIVO_SVC_TIMEOUT = 1u << 1,
+	VIVO_SVC_IDENTIFY = 1u << 2,
+	VIVO_SVC_ALLOW_REMOTE = 1u << 3,
+};
+struct vivo_service_cfg {
+	char name[VIVO_SERVICE_NAME_MAX + 1]; /* PAM_SERVICE */
+	unsigned set;                         /* enum vivo_service_key bits */
+	unsigned methods;
+	unsigned timeout;
+	int identify;
+	int allow_remote;
+};
 
 struct vivo_config {
 	unsigned timeout;                    /* seconds to wait for a tap */
@@ -39,6 +57,10 @@ struct vivo_config {
 	int fido2_require_pin;   /* fido2: every login needs the PIN */
 	int fido2_check_counter; /* fido2: counter must grow */
 	unsigned fido2_min_pin_retries; /* send no PIN below this */
+	int identify; /* no PAM_USER: the implant says who it is */
+	struct vivo_service_cfg services[VIVO_SERVICES_MAX];
+	size_t nservices;
+	char service[VIVO_SERVICE_NAME_MAX + 1]; /* applied, or "" */
 };
 
 /* The defaults (docs/config.md, "Keys"). */
@@ -57,6 +79,14 @@ int vivo_config_parse(
  */
 int vivo_config_load(const char *path, uid_t owner, struct vivo_config *c,
     char *err, size_t errlen);
+
+/*
+ * Apply the `services` group named `service` (PAM_SERVICE, as the module
+ * read it from libpam; never from the caller's environment): its keys
+ * replace the top-level ones. Nothing when there is no such group. 1 if
+ * one was applied, 0 if not.
+ */
+int vivo_config_apply_service(struct vivo_config *c, const char *service);
 
 /* "uid" -> VIVO_M_UID, ...; 0 if unknown. */
 unsigned vivo_method_from_name(const char *name);

@@ -16,15 +16,48 @@
 #include "log.h"
 #include "util.h"
 
-#include <fido.h>
-#include <fido/eddsa.h>
-#include <fido/es256.h>
+#include "fido2lib.h"
+
+#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct vivo_fido2_lib vivo_fl;
+
+int
+vivo_fido2_lib_load(char *why, size_t whysz)
+{
+	static int state; /* 0 not tried, 1 loaded, -1 failed */
+	static char err[256];
+	void *h;
+
+	if (state == 0) {
+		state = -1;
+		if ((h = dlopen(VIVO_LIBFIDO2, RTLD_NOW | RTLD_LOCAL)) ==
+		    NULL) {
+			const char *e = dlerror();
+			vivo_setf(
+			    err, sizeof(err), "%s", e ? e : VIVO_LIBFIDO2);
+			goto out;
+		}
+#define X(f)                                                                   \
+	if ((*(void **)&vivo_fl.p_##f = dlsym(h, #f)) == NULL) {               \
+		vivo_setf(err, sizeof(err), "%s: no %s", VIVO_LIBFIDO2, #f);   \
+		goto out;                                                      \
+	}
+		VIVO_FIDO2_FUNCS
+#undef X
+		state = 1; /* the handle stays open for the process */
+	}
+out:
+	if (state < 0)
+		vivo_setf(why, whysz, "libfido2 cannot be used: %s", err);
+	return state > 0 ? 0 : -1;
+}
 
 struct vivo_fido2 {
 	struct vivo_ctapnfc nfc;
@@ -250,6 +283,10 @@ vivo_fido2_open(const struct vivo_transport *t, struct vivo_fido2 **out,
 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
+	if (vivo_fido2_lib_load(why, whysz) != 0) {
+		vivo_err("%s", why);
+		return VIVO_ERR_INTERNAL;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return VIVO_ERR_NOMEM;
 	f->nfc.t = t;
@@ -464,6 +501,47 @@ vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
 	res->counter = fido_assert_sigcount(a, 0);
 	res->uv = (fido_assert_flags(a, 0) & 0x04) != 0;
 	r = VIVO_OK;
+out:
+	OPENSSL_cleanse(cdh, sizeof(cdh));
+	fido_assert_free(&a);
+	return r;
+}
+
+int
+vivo_fido2_discover(struct vivo_fido2 *f, const char *rpid,
+    uint8_t (*ids)[VIVO_FIDO2_CRED_MAX], size_t *idlens, size_t cap, size_t *n,
+    char *why, size_t whysz)
+{
+	fido_assert_t *a = NULL;
+	uint8_t cdh[32];
+	int fr, r = VIVO_OK;
+
+	*n = 0;
+	if ((a = fido_assert_new()) == NULL)
+		return VIVO_ERR_NOMEM;
+	if (RAND_bytes(cdh, sizeof(cdh)) != 1 ||
+	    fido_assert_set_rp(a, rpid) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh)) != FIDO_OK ||
+	    fido_assert_set_up(a, FIDO_OPT_FALSE) != FIDO_OK) {
+		r = VIVO_ERR_INTERNAL;
+		goto out;
+	}
+	fr = fido_dev_get_assert(f->dev, a, NULL);
+	if (fr != FIDO_OK) {
+		r = map_err(f, fr);
+		vivo_setf(why, whysz, "getAssertion (discoverable): %s",
+		    fido_strerr(fr));
+		goto out;
+	}
+	for (size_t i = 0; i < fido_assert_count(a) && *n < cap; i++) {
+		size_t len = fido_assert_id_len(a, i);
+		if (len == 0 || len > VIVO_FIDO2_CRED_MAX)
+			continue;
+		memcpy(ids[*n], fido_assert_id_ptr(a, i), len);
+		idlens[(*n)++] = len;
+	}
+	if (*n == 0)
+		r = VIVO_ERR_FIDO2_NOCRED;
 out:
 	OPENSSL_cleanse(cdh, sizeof(cdh));
 	fido_assert_free(&a);

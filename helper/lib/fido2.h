@@ -102,6 +102,19 @@ int
 vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
     struct vivo_fido2_assert_res *res, char *why, size_t whysz);
 
+/*
+ * Which discoverable credentials for `rpid` the chip holds: one
+ * getAssertion without an allow list (and getNextAssertion), without
+ * presence or PIN. Only a hint for hand-scan login (identify.h): nothing
+ * is verified here; the user found is then proved as usual. VIVO_OK with
+ * *n ids (at most cap), VIVO_ERR_FIDO2_NOCRED, VIVO_ERR_CARD_COMM, or
+ * another error.
+ */
+#define VIVO_FIDO2_DISCOVER_MAX 8
+int vivo_fido2_discover(struct vivo_fido2 *f, const char *rpid,
+    uint8_t (*ids)[VIVO_FIDO2_CRED_MAX], size_t *idlens, size_t cap, size_t *n,
+    char *why, size_t whysz);
+
 /* What enrolling asks for. */
 struct vivo_fido2_make_req {
 	const char *rpid;

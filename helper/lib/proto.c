@@ -28,7 +28,7 @@ static const struct {
 	{ VIVO_MSG_RESULT,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_TEXT |
 		1u << VIVO_TAG_REASON | 1u << VIVO_TAG_LABEL |
-		1u << VIVO_TAG_METHOD,
+		1u << VIVO_TAG_METHOD | 1u << VIVO_TAG_USER,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_REASON },
 	{ VIVO_MSG_PIN_ASK, 1u << VIVO_TAG_TEXT, 1u << VIVO_TAG_TEXT },
 	{ VIVO_MSG_PIN, 1u << VIVO_TAG_PIN, 1u << VIVO_TAG_PIN },
@@ -359,7 +359,7 @@ vivo_result_str(uint32_t r)
 {
 	static const char *names[] = { "ok", "no enrollment", "unavailable",
 		"authentication failed", "enrollment unsafe", "config error",
-		"internal error" };
+		"internal error", "identify off" };
 
 	return r <= VIVO_R_MAX ? names[r] : "unknown";
 }

@@ -57,7 +57,10 @@ enum vivo_tag {
 
 #define VIVO_FLAG_DEBUG 0x1u  /* log the helper's steps */
 #define VIVO_FLAG_REMOTE 0x2u /* the PAM request carries PAM_RHOST */
-#define VIVO_FLAGS_KNOWN (VIVO_FLAG_DEBUG | VIVO_FLAG_REMOTE)
+/* no PAM_USER: find the user from the implant (USER is "") */
+#define VIVO_FLAG_IDENTIFY 0x4u
+#define VIVO_FLAGS_KNOWN                                                       \
+	(VIVO_FLAG_DEBUG | VIVO_FLAG_REMOTE | VIVO_FLAG_IDENTIFY)
 
 /* What the helper concluded; the module maps it to a PAM code (the one
  * table, pam_vivo/pam_vivo.c). */
@@ -69,7 +72,9 @@ enum vivo_result {
 	VIVO_R_UNSAFE = 4,      /* enrollment unsafe, unreadable or corrupt */
 	VIVO_R_CONFIG = 5,      /* configuration invalid or unsafe */
 	VIVO_R_INTERNAL = 6,    /* anything else that went wrong */
-	VIVO_R_MAX = VIVO_R_INTERNAL
+	/* IDENTIFY asked, and this service may not identify: ask the name */
+	VIVO_R_NO_IDENTIFY = 7,
+	VIVO_R_MAX = VIVO_R_NO_IDENTIFY
 };
 
 #define VIVO_PATH_MAX 1024

@@ -46,14 +46,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(c.nreaders <= VIVO_READERS_MAX);
 	for (size_t i = 0; i < c.nreaders; i++)
 		FUZZ_CHECK(TERMINATED(c.readers[i]) && c.readers[i][0] != '\0');
-	FUZZ_CHECK(c.methods != 0 &&
-	    (c.methods & ~(unsigned)(VIVO_M_UID | VIVO_M_HMAC | VIVO_M_U2F)) ==
-		0);
+#define ALL_METHODS (VIVO_M_UID | VIVO_M_HMAC | VIVO_M_U2F | VIVO_M_FIDO2)
+	FUZZ_CHECK(c.methods != 0 && (c.methods & ~(unsigned)ALL_METHODS) == 0);
 	FUZZ_CHECK(TERMINATED(c.store) && c.store[0] == '/');
 	FUZZ_CHECK(TERMINATED(c.appid) && c.appid[0] != '\0');
 	FUZZ_CHECK(c.user_store == 0 || c.user_store == 1);
 	FUZZ_CHECK(c.allow_remote == 0 || c.allow_remote == 1);
 	FUZZ_CHECK(c.check_counter == 0 || c.check_counter == 1);
+	FUZZ_CHECK(TERMINATED(c.rpid) && c.rpid[0] != '\0');
+	FUZZ_CHECK(c.fido2_require_pin == 0 || c.fido2_require_pin == 1);
+	FUZZ_CHECK(c.fido2_check_counter == 0 || c.fido2_check_counter == 1);
+	FUZZ_CHECK(
+	    c.fido2_min_pin_retries >= 1 && c.fido2_min_pin_retries <= 8);
+	FUZZ_CHECK(c.identify == 0 || c.identify == 1);
+	FUZZ_CHECK(c.nservices <= VIVO_SERVICES_MAX);
+	for (size_t i = 0; i < c.nservices; i++) {
+		const struct vivo_service_cfg *sc = &c.services[i];
+		FUZZ_CHECK(TERMINATED(sc->name) && sc->name[0] != '\0');
+		if (sc->set & VIVO_SVC_METHODS)
+			FUZZ_CHECK(sc->methods != 0 &&
+			    (sc->methods & ~(unsigned)ALL_METHODS) == 0);
+		if (sc->set & VIVO_SVC_TIMEOUT)
+			FUZZ_CHECK(sc->timeout >= 1 &&
+			    sc->timeout <= VIVO_TIMEOUT_MAX);
+	}
 	/* libconfig would have followed an @include: it must be refused */
 	FUZZ_CHECK(!vivo_text_has_include(text));
 out:

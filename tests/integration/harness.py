@@ -380,12 +380,17 @@ class Harness:
         return args
 
     def pam(self, user, service="vivo", rhost=None, on_info=None, conv="ok",
-            as_user=None, env=None, timeout=60, pin=None):
+            as_user=None, env=None, timeout=60, pin=None, answer=None,
+            silent=False):
         args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
                                     "--service", service, "--user", user,
                                     "--conv", conv]
         if pin is not None:
             args += ["--pin", pin]
+        if answer is not None:
+            args += ["--answer", answer]
+        if silent:
+            args += ["--silent"]
         if rhost is not None:
             args += ["--rhost", rhost]
         if on_info is not None:
@@ -427,7 +432,23 @@ class Harness:
         part of the system store (u2f)."""
         return f"{ROOT}/store/.public/{user}" if public else f"{ROOT}/store/{user}"
 
+    def lock_passwords(self):
+        """The test users' shadow entries as _setup_users wrote them
+        (locked, "!"): a test that gave one a password leaves nothing for
+        the next. Written in place: the bind mount stays."""
+        path = f"{ROOT}/etc/shadow"
+        with open(path) as f:
+            lines = f.readlines()
+        with open(path, "w") as f:
+            for l in lines:
+                parts = l.split(":")
+                if parts[0] in USERS:
+                    parts[1] = "!"
+                    l = ":".join(parts)
+                f.write(l)
+
     def reset_store(self):
+        self.lock_passwords()
         shutil.rmtree(f"{ROOT}/store")
         os.makedirs(f"{ROOT}/store", mode=0o755)
         for u in USERS:
@@ -450,6 +471,8 @@ class PamResult:
         self.info = []
         self.errors = []
         self.prompts = []
+        self.echo_prompts = []
+        self.user = None
         for line in proc.stdout.splitlines():
             if line.startswith("result: "):
                 self.code = line.split()[2]
@@ -459,6 +482,10 @@ class PamResult:
                 self.info.append(line[len("conv: info: "):])
             elif line.startswith("conv: error: "):
                 self.errors.append(line[len("conv: error: "):])
+            elif line.startswith("user: "):
+                self.user = line[len("user: "):]
+            elif line.startswith("conv: prompt-echo: "):
+                self.echo_prompts.append(line[len("conv: prompt-echo: "):])
             elif line.startswith("conv: prompt-noecho: "):
                 self.prompts.append(line[len("conv: prompt-noecho: "):])
 

@@ -522,8 +522,14 @@ def test_12g_store_file_is_complete_after_each_write(h):
     enroll_tap(h, user="alice", label="a")
     enroll_tap(h, user="alice", label="b", uid=OTHER)
     names = sorted(os.listdir(f"{ROOT}/store"))
-    check(names == [".lock", "alice"], "no leftovers (the writers' lock file "
-          "stays)", names)
+    check(names == [".identify", ".lock", "alice"],
+          "no leftovers (the writers' lock file stays; .identify is the "
+          "hand-scan index)", names)
+    idx = sorted(os.listdir(f"{ROOT}/store/.identify"))
+    check(len(idx) == 4 and idx[:2] == [".key", ".lock"] and
+          not any(".tmp." in n for n in idx),
+          "the index: its key, its lock and one file per chip, no leftovers",
+          idx)
     st = os.stat(f"{ROOT}/store/.lock")
     check(st.st_uid == 0 and (st.st_mode & 0o777) == 0o600,
           "the lock file is root's alone", oct(st.st_mode))

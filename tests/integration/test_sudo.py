@@ -121,3 +121,26 @@ def test_sudo_02_wrong_chip_falls_back_to_the_password(h):
     check(asked, "sudo fell back to the password prompt", out)
     check(rc != 0 and "incorrect password" in out,
           "and the wrong password is refused", (out, rc))
+
+
+def test_sudo_03_per_service_rules(h):
+    """Issue 13: `services` keyed by PAM_SERVICE. The top level allows
+    fido2 only; sudo's own group allows uid: the same chip works for sudo,
+    and a group for another service changes nothing for sudo."""
+    enroll_tap(h, user="alice", uid=ENROLLED)
+    _mount_sudo_files(h)
+    try:
+        h.config(methods='[ "fido2" ]',
+                 services='{ sudo = { methods = [ "uid" ]; }; }')
+        out, rc, asked = _sudo(h, ENROLLED)
+        check(rc == 0 and not asked, "sudo's rule allows uid", (out, rc))
+        h.config(methods='[ "fido2" ]',
+                 services='{ login = { methods = [ "uid" ]; }; }')
+        out, rc, asked = _sudo(h, ENROLLED, password="not-the-password")
+        check(asked and "Hold your implant" not in out,
+              "login's rule is not sudo's: no tap offered", out)
+        check(any("user=alice result=PAM_USER_UNKNOWN" in l
+                  for l in h.syslog.lines[-6:]), "logged",
+              h.syslog.lines[-6:])
+    finally:
+        _unmount()

@@ -7,6 +7,7 @@
  *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
  *            [--tty TTY] [--ruser USER]
  *            [--on-info CMD] [--conv ok|fail|null|failprompt] [--pin PIN]
+ *            [--answer NAME] [--silent] (--user "" starts without a user)
  *            [--setcred] [--close-std]
  *
  * Prints every conversation message ("conv: info: ..." / "conv: error:
@@ -27,7 +28,8 @@
 
 static const char *on_info;
 static const char *conv_mode = "ok";
-static const char *pin; /* the answer to a PAM_PROMPT_ECHO_OFF */
+static const char *pin;    /* the answer to a PAM_PROMPT_ECHO_OFF */
+static const char *answer; /* the answer to a PAM_PROMPT_ECHO_ON (a name) */
 static int info_seen;
 
 static const char *
@@ -87,10 +89,14 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	if (*resp == NULL)
 		return PAM_BUF_ERR;
 	/* a prompt gets --pin (the implant's PIN), or no answer */
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF && pin != NULL &&
 		    ((*resp)[i].resp = strdup(pin)) == NULL)
 			return PAM_BUF_ERR;
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON && answer != NULL &&
+		    ((*resp)[i].resp = strdup(answer)) == NULL)
+			return PAM_BUF_ERR;
+	}
 	return PAM_SUCCESS;
 }
 
@@ -103,7 +109,7 @@ main(int argc, char **argv)
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	struct timespec t0, t1;
-	int rc, setcred = 0, close_std = 0;
+	int rc, setcred = 0, close_std = 0, silent = 0;
 
 	signal(SIGCHLD, SIG_IGN); /* the --on-info child is not waited for */
 	for (int i = 1; i < argc; i++) {
@@ -114,6 +120,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--close-std") == 0) {
 			close_std = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--silent") == 0) {
+			silent = 1;
 			continue;
 		}
 		if (v == NULL) {
@@ -137,6 +147,8 @@ main(int argc, char **argv)
 			on_info = v;
 		else if (strcmp(argv[i], "--pin") == 0)
 			pin = v;
+		else if (strcmp(argv[i], "--answer") == 0)
+			answer = v;
 		else if (strcmp(argv[i], "--conv") == 0)
 			conv_mode = v;
 		else {
@@ -146,12 +158,17 @@ main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (confdir == NULL || service == NULL || user == NULL) {
+	/* --user "" starts PAM without a user, as login does */
+	if (user != NULL && user[0] == '\0')
+		user = NULL;
+	else if (user == NULL)
+		confdir = NULL;
+	if (confdir == NULL || service == NULL) {
 		fprintf(stderr,
 		    "usage: pamdrive --confdir DIR --service NAME "
 		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info "
 		    "CMD] [--conv ok|fail|null|failprompt] [--pin PIN] "
-		    "[--setcred] [--close-std]\n");
+		    "[--answer NAME] [--silent] [--setcred] [--close-std]\n");
 		return 100;
 	}
 	if (close_std) {
@@ -175,11 +192,17 @@ main(int argc, char **argv)
 	if (rc == PAM_SUCCESS && ruser != NULL)
 		rc = pam_set_item(pamh, PAM_RUSER, ruser);
 	if (rc == PAM_SUCCESS)
-		rc = pam_authenticate(pamh, 0);
+		rc = pam_authenticate(pamh, silent ? PAM_SILENT : 0);
 	if (rc == PAM_SUCCESS && setcred)
 		rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("result: %d %s\n", rc, code_name(rc));
+	if (pamh != NULL) {
+		const void *u = NULL;
+		if (pam_get_item(pamh, PAM_USER, &u) == PAM_SUCCESS &&
+		    u != NULL)
+			printf("user: %s\n", (const char *)u);
+	}
 	printf("elapsed_ms: %ld\n",
 	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 		(t1.tv_nsec - t0.tv_nsec) / 1000000));

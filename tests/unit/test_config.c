@@ -290,6 +290,65 @@ fido2_group(void)
 }
 
 static void
+services_group(void)
+{
+	struct vivo_config c;
+
+	T_CHECK(parses("", &c));
+	T_CHECK(c.identify == 0 && c.nservices == 0);
+	T_CHECK(
+	    parses("methods = [ \"fido2\" ];\ntimeout = 20;\n"
+		   "identify = false;\n"
+		   "services = { xscreensaver = { methods = [ \"uid\" ]; };\n"
+		   "  sudo = { timeout = 5; allow_remote = true; };\n"
+		   "  login = { identify = true; };\n"
+		   "  gdm-password = { methods = [ \"uid\", \"hmac\" ]; "
+		   "identify = true; }; };",
+		&c));
+	T_CHECK(c.nservices == 4);
+	/* another service, or none: the top level */
+	T_CHECK(vivo_config_apply_service(&c, "cron") == 0);
+	T_CHECK(vivo_config_apply_service(&c, "") == 0);
+	T_CHECK(c.methods == VIVO_M_FIDO2 && c.timeout == 20 && !c.identify);
+	/* what the group sets, and only that */
+	{
+		struct vivo_config d = c;
+		T_CHECK(vivo_config_apply_service(&d, "xscreensaver") == 1);
+		T_CHECK(d.methods == VIVO_M_UID && d.timeout == 20 &&
+		    !d.identify && !d.allow_remote);
+		T_CHECK(strcmp(d.service, "xscreensaver") == 0);
+	}
+	{
+		struct vivo_config d = c;
+		T_CHECK(vivo_config_apply_service(&d, "sudo") == 1);
+		T_CHECK(d.methods == VIVO_M_FIDO2 && d.timeout == 5 &&
+		    d.allow_remote == 1);
+	}
+	{
+		struct vivo_config d = c;
+		T_CHECK(vivo_config_apply_service(&d, "gdm-password") == 1);
+		T_CHECK(d.methods == (VIVO_M_UID | VIVO_M_HMAC) && d.identify);
+	}
+	/* names are exact */
+	{
+		struct vivo_config d = c;
+		T_CHECK(vivo_config_apply_service(&d, "Login") == 0);
+		T_CHECK(vivo_config_apply_service(&d, "logi") == 0);
+	}
+	T_CHECK(refused(
+	    "services = { sudo = { pin = 1; }; };", "services.sudo.pin"));
+	T_CHECK(refused("services = { sudo = { methods = [ \"retina\" ]; }; };",
+	    "services.sudo.methods"));
+	T_CHECK(refused("services = { sudo = { timeout = 0; }; };",
+	    "services.sudo.timeout"));
+	T_CHECK(refused("services = { sudo = { identify = 1; }; };",
+	    "services.sudo.identify"));
+	T_CHECK(refused("services = { sudo = 1; };", "services.sudo"));
+	T_CHECK(refused("services = [ 1 ];", "services"));
+	T_CHECK(refused("identify = 1;", "identify"));
+}
+
+static void
 syntax_errors(void)
 {
 	T_CHECK(refused("timeout = ;", "line 1"));
@@ -541,10 +600,10 @@ T_MAIN("config", T_CASE(defaults), T_CASE(every_key), T_CASE(methods_forms),
     T_CASE(big_numbers_in_strings_and_comments_are_fine), T_CASE(unknown_key),
     T_CASE(wrong_types), T_CASE(bad_methods), T_CASE(bad_store),
     T_CASE(readers_limits), T_CASE(u2f_group), T_CASE(fido2_group),
-    T_CASE(syntax_errors), T_CASE(comment_at_end_without_newline_parses),
-    T_CASE(include_refused), T_CASE(load_valid_file),
-    T_CASE(load_missing_explicit_file), T_CASE(load_refuses_relative_path),
-    T_CASE(load_refuses_writable_file), T_CASE(load_refuses_symlink),
-    T_CASE(load_refuses_nul_byte), T_CASE(load_reports_path_and_key),
-    T_CASE(load_checks_owner), T_CASE(load_refuses_too_big),
-    T_CASE(load_refuses_directory))
+    T_CASE(services_group), T_CASE(syntax_errors),
+    T_CASE(comment_at_end_without_newline_parses), T_CASE(include_refused),
+    T_CASE(load_valid_file), T_CASE(load_missing_explicit_file),
+    T_CASE(load_refuses_relative_path), T_CASE(load_refuses_writable_file),
+    T_CASE(load_refuses_symlink), T_CASE(load_refuses_nul_byte),
+    T_CASE(load_reports_path_and_key), T_CASE(load_checks_owner),
+    T_CASE(load_refuses_too_big), T_CASE(load_refuses_directory))

@@ -398,12 +398,18 @@ decode_rejects_tag_not_allowed_for_type(void)
 	b_str(&b, VIVO_TAG_TEXT, "tap");
 	b_str(&b, VIVO_TAG_USER, "root");
 	T_CHECK(rejected(&b));
-	/* RESULT must not carry FLAGS or a USER */
+	/* RESULT must not carry FLAGS or a PIN (a USER it may: the user a
+	 * hand-scan login found) */
 	b_result(&b, VIVO_R_OK);
 	b_u32(&b, VIVO_TAG_FLAGS, 0);
 	T_CHECK(rejected(&b));
 	b_result(&b, VIVO_R_OK);
-	b_str(&b, VIVO_TAG_USER, "root");
+	b_str(&b, VIVO_TAG_PIN, "1234");
+	T_CHECK(rejected(&b));
+	/* PIN_ASK must not carry a PIN */
+	b_start(&b, VIVO_PROTO_VERSION, VIVO_MSG_PIN_ASK);
+	b_str(&b, VIVO_TAG_TEXT, "PIN: ");
+	b_str(&b, VIVO_TAG_PIN, "1234");
 	T_CHECK(rejected(&b));
 	/* AUTH must not carry a LABEL */
 	b_auth(&b);
@@ -605,7 +611,7 @@ decode_rejects_unknown_result(void)
 static void
 decode_rejects_unknown_flags(void)
 {
-	static const uint32_t bad[] = { 0x4, 0x8, 0x80000000u, 0xffffffffu,
+	static const uint32_t bad[] = { 0x8, 0x10, 0x80000000u, 0xffffffffu,
 		VIVO_FLAGS_KNOWN | 0x100 };
 
 	for (size_t i = 0; i < VIVO_NELEM(bad); i++) {
