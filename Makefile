@@ -87,9 +87,10 @@ $(B)/vivo-helper: helper/vivo-helper.c $(B)/libvivo.a
 	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
+# vivo-enroll links libpam: authtok set checks the password with a PAM stack
 $(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
 	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
-	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
+	    $(B)/libvivo.a $(PKG_LIBS) -lpam $(LDFLAGS)
 
 # ---- tests ---------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)

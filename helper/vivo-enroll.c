@@ -8,6 +8,7 @@
  * stderr. See README.md and docs/.
  */
 #include "lib/auth.h"
+#include "lib/authtok.h"
 #include "lib/card.h"
 #include "lib/config.h"
 #include "lib/file.h"
@@ -26,6 +27,7 @@
 #include "lib/util.h"
 
 #include <dirent.h>
+#include <security/pam_appl.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -44,14 +46,17 @@ struct opts {
 	const char *user;
 	const char *method;
 	const char *label;
-	unsigned timeout; /* 0 = the config's */
-	unsigned slot;    /* hmac: 1 or 2 */
-	int secret_stdin; /* hmac: the slot's secret comes on stdin */
-	int program;      /* hmac: write a new random secret */
-	int yes;          /* hmac --program: don't ask */
-	int require_pin;  /* fido2: every login needs the PIN */
-	int resident;     /* fido2: a discoverable credential */
-	int pin_stdin;    /* fido2: the PIN is one line of stdin */
+	unsigned timeout;  /* 0 = the config's */
+	unsigned slot;     /* hmac: 1 or 2 */
+	int secret_stdin;  /* hmac: the slot's secret comes on stdin */
+	int program;       /* hmac: write a new random secret */
+	int yes;           /* hmac --program: don't ask */
+	int require_pin;   /* fido2: every login needs the PIN */
+	int resident;      /* fido2: a discoverable credential */
+	int pin_stdin;     /* fido2: the PIN is one line of stdin */
+	int authtok_stdin; /* authtok set: the password is one line of stdin */
+	int no_check;      /* authtok set: do not check the password first */
+	const char *check_with; /* authtok set: the PAM service to check it */
 };
 
 /* No secret is held when this runs: the paths that hold one (hmac add)
@@ -103,6 +108,10 @@ usage(void)
 	    "  list [--user NAME]\n"
 	    "  remove --label TEXT [--user NAME]\n"
 	    "  test [--user NAME] [--timeout N] [--pin-stdin]\n"
+	    "  authtok set [--user NAME] [--label TEXT] [--authtok-stdin]\n"
+	    "      [--check-with SERVICE | --no-check] [--timeout N] "
+	    "[--pin-stdin]\n"
+	    "  authtok clear [--user NAME] [--label TEXT]\n"
 	    "  migrate\n"
 	    "  probe [--timeout N]\n",
 	    stderr);
@@ -131,6 +140,14 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 		if (strncmp(k, "--", 2) != 0 || !word_in(allowed, k))
 			die(EXIT_USAGE, "unknown option \"%s\" (try: %s)", k,
 			    allowed);
+		if (strcmp(k, "--authtok-stdin") == 0) {
+			o->authtok_stdin = 1;
+			continue;
+		}
+		if (strcmp(k, "--no-check") == 0) {
+			o->no_check = 1;
+			continue;
+		}
 		if (strcmp(k, "--require-pin") == 0 ||
 		    strcmp(k, "--resident") == 0 ||
 		    strcmp(k, "--pin-stdin") == 0) {
@@ -155,7 +172,13 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			o->method = v;
 		else if (strcmp(k, "--label") == 0)
 			o->label = v;
-		else if (strcmp(k, "--slot") == 0) {
+		else if (strcmp(k, "--check-with") == 0) {
+			if (v[0] == '\0' || strchr(v, '/') != NULL)
+				die(EXIT_USAGE,
+				    "--check-with: a PAM service "
+				    "name");
+			o->check_with = v;
+		} else if (strcmp(k, "--slot") == 0) {
 			if (vivo_parse_uint(v, 1, 2, &o->slot) != 0)
 				die(EXIT_USAGE, "--slot: 1 or 2");
 		} else if (strcmp(k, "--timeout") == 0) {
@@ -319,52 +342,63 @@ wipe_pin(void)
 	explicit_bzero(pin_cache, sizeof(pin_cache));
 }
 
+/* One line typed on the terminal without echo; `hint` names the option
+ * that reads it from standard input instead. 0 / -1. */
+static int
+read_line_noecho(const char *prompt, const char *hint, char *out, size_t outsz)
+{
+	struct termios old, noecho;
+	FILE *in = fopen("/dev/tty", "r+");
+	int tty = 0, ok = -1;
+
+	if (in == NULL) {
+		fprintf(stderr, "vivo-enroll: no terminal to ask on (use %s)\n",
+		    hint);
+		return -1;
+	}
+	if (tcgetattr(fileno(in), &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+		tty = tcsetattr(fileno(in), TCSAFLUSH, &noecho) == 0;
+	}
+	fputs(prompt, in);
+	fflush(in);
+	if (fgets(out, (int)outsz, in) != NULL) {
+		out[strcspn(out, "\r\n")] = '\0';
+		ok = 0;
+	}
+	if (tty)
+		(void)tcsetattr(fileno(in), TCSAFLUSH, &old);
+	fputc('\n', in);
+	fclose(in);
+	return ok;
+}
+
 static int
 read_pin(int from_stdin, const char *prompt, char *pin, size_t pinsz)
 {
 	char line[256];
-	FILE *in = stdin;
-	struct termios old, noecho;
-	int tty = 0, ok = -1;
 	size_t n;
+	int ok = -1;
 
 	if (pin_cached)
 		return vivo_strlcpy(pin, pin_cache, pinsz) == 0 ? 0 : -1;
-	if (!from_stdin) {
-		if ((in = fopen("/dev/tty", "r+")) == NULL) {
-			fprintf(stderr,
-			    "vivo-enroll: no terminal to ask for the PIN "
-			    "(use --pin-stdin)\n");
+	if (from_stdin) {
+		if (fgets(line, sizeof(line), stdin) == NULL)
 			return -1;
-		}
-		if (tcgetattr(fileno(in), &old) == 0) {
-			noecho = old;
-			noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
-			tty = tcsetattr(fileno(in), TCSAFLUSH, &noecho) == 0;
-		}
-		fputs(prompt, in);
-		fflush(in);
-	}
-	if (fgets(line, sizeof(line), in) != NULL) {
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		if (n < VIVO_FIDO2_PIN_MIN || n > VIVO_FIDO2_PIN_MAX)
-			fprintf(stderr,
-			    "vivo-enroll: a FIDO PIN is %d to %d bytes "
-			    "long\n",
-			    VIVO_FIDO2_PIN_MIN, VIVO_FIDO2_PIN_MAX);
-		else if (vivo_strlcpy(pin_cache, line, sizeof(pin_cache)) ==
-			0 &&
-		    vivo_strlcpy(pin, line, pinsz) == 0) {
-			pin_cached = 1;
-			ok = 0;
-		}
-	}
-	if (!from_stdin) {
-		if (tty)
-			(void)tcsetattr(fileno(in), TCSAFLUSH, &old);
-		fputc('\n', in);
-		fclose(in);
+		line[strcspn(line, "\r\n")] = '\0';
+	} else if (read_line_noecho(
+		       prompt, "--pin-stdin", line, sizeof(line)) != 0)
+		return -1;
+	n = strlen(line);
+	if (n < VIVO_FIDO2_PIN_MIN || n > VIVO_FIDO2_PIN_MAX)
+		fprintf(stderr,
+		    "vivo-enroll: a FIDO PIN is %d to %d bytes long\n",
+		    VIVO_FIDO2_PIN_MIN, VIVO_FIDO2_PIN_MAX);
+	else if (vivo_strlcpy(pin_cache, line, sizeof(pin_cache)) == 0 &&
+	    vivo_strlcpy(pin, line, pinsz) == 0) {
+		pin_cached = 1;
+		ok = 0;
 	}
 	VIVO_WIPE_ARRAY(line);
 	return ok;
@@ -783,18 +817,20 @@ cmd_add(struct opts *o)
 }
 
 static void
-list_store(
-    const char *user, const char *where, const struct vivo_store *s, int *count)
+list_store(const struct vivo_sealed_set *sealed, const char *where,
+    const struct vivo_store *s, int *count)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (*count == 0)
 			printf("%-24s %-6s %-22s %s\n", "LABEL", "METHOD",
 			    "CREATED", "STORE");
-		printf("%-24s %-6s %-22s %s\n", s->e[i].label,
-		    vivo_method_name(s->e[i].method), s->e[i].created, where);
+		printf("%-24s %-6s %-22s %s%s\n", s->e[i].label,
+		    vivo_method_name(s->e[i].method), s->e[i].created, where,
+		    vivo_sealed_find(sealed, s->e[i].label, s->e[i].method)
+			? " (carries the sealed login secret)"
+			: "");
 		(*count)++;
 	}
-	(void)user;
 }
 
 static int
@@ -818,9 +854,18 @@ cmd_list(struct opts *o)
 		printf("(%s is readable by root only: run as root to list the "
 		       "hmac and uid implants of %s)\n",
 		    en->path[VIVO_ST_SYSTEM], user);
-	list_store(user, "system", &en->st[VIVO_ST_SYSTEM], &count);
-	list_store(user, "public", &en->st[VIVO_ST_PUBLIC], &count);
-	list_store(user, "user", &en->st[VIVO_ST_USER], &count);
+	{
+		static struct vivo_sealed_set sealed;
+		char why[512];
+		if (geteuid() == 0 &&
+		    vivo_authtok_load(&c, user, &sealed, why, sizeof(why)) !=
+			VIVO_OK)
+			printf("(sealed login secrets not shown: %s)\n", why);
+		list_store(&sealed, "system", &en->st[VIVO_ST_SYSTEM], &count);
+		list_store(&sealed, "public", &en->st[VIVO_ST_PUBLIC], &count);
+		list_store(&sealed, "user", &en->st[VIVO_ST_USER], &count);
+		explicit_bzero(&sealed, sizeof(sealed));
+	}
 	if (count == 0)
 		printf("No implants enrolled for %s.\n", user);
 	free(en);
@@ -863,6 +908,12 @@ cmd_remove(struct opts *o)
 	free(ed);
 	if (t.owner == 0) {
 		char why[512] = "";
+		if (vivo_authtok_update(
+			&c, user, o->label, NULL, why, sizeof(why)) < 0)
+			fprintf(stderr,
+			    "vivo-enroll: warning: the sealed login secret of "
+			    "\"%s\" may still be there: %s\n",
+			    o->label, why);
 		if (vivo_identify_remove(
 			&c, user, o->label, why, sizeof(why)) != 0)
 			fprintf(stderr,
@@ -942,6 +993,274 @@ cmd_test(struct opts *o)
 		die(1, "%s: %s", vivo_result_str(a.result), a.reason);
 	printf("OK: implant \"%s\" accepted for %s (method %s).\n", a.label,
 	    a.user, a.method);
+	return 0;
+}
+
+/* ---- authtok: the login secret sealed under the implant ------------- */
+
+struct pwconv {
+	const char *user, *pw;
+};
+
+/* The check's conversation: the password for a hidden prompt, the user
+ * for a visible one, nothing to pam_vivo's own PIN prompt (a password is
+ * no PIN), messages on stderr. */
+static int
+check_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *arg)
+{
+	const struct pwconv *pc = arg;
+
+	*resp = calloc((size_t)n, sizeof(**resp));
+	if (*resp == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		const char *a = NULL;
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF &&
+		    strncmp(msg[i]->msg, "Implant PIN", 11) != 0)
+			a = pc->pw;
+		else if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			a = "";
+		else if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+			a = pc->user;
+		else if (msg[i]->msg != NULL)
+			fprintf(stderr, "  (%s)\n", msg[i]->msg);
+		if (a != NULL && ((*resp)[i].resp = strdup(a)) == NULL) {
+			for (int j = 0; j < i; j++)
+				if ((*resp)[j].resp != NULL) {
+					explicit_bzero((*resp)[j].resp,
+					    strlen((*resp)[j].resp));
+					free((*resp)[j].resp);
+				}
+			free(*resp);
+			*resp = NULL;
+			return PAM_BUF_ERR;
+		}
+	}
+	return PAM_SUCCESS;
+}
+
+/* Check the password through the PAM stack of `service`. 0 / -1. */
+static int
+check_password(
+    const char *service, const char *user, const char *pw, struct fail *f)
+{
+	struct pwconv pc = { user, pw };
+	struct pam_conv conv = { check_conv, &pc };
+	pam_handle_t *ph = NULL;
+	int r;
+
+	printf(
+	    "Checking the password with the PAM service \"%s\"...\n", service);
+	fflush(stdout);
+	if ((r = pam_start(service, user, &conv, &ph)) == PAM_SUCCESS)
+		r = pam_authenticate(ph, 0);
+	if (ph != NULL)
+		pam_end(ph, r);
+	if (r != PAM_SUCCESS)
+		return failed(f, 1,
+		    "the PAM service \"%s\" refused this password for %s "
+		    "(%s): nothing was sealed",
+		    service, user, pam_strerror(NULL, r));
+	return 0;
+}
+
+/* The enrollment to seal for: --label, or the user's only hmac or fido2
+ * one (system store). Copies it to *e. 0 / -1. */
+static int
+seal_target(const struct opts *o, const struct vivo_enrollments *en,
+    const char *user, struct vivo_entry *e, struct fail *f)
+{
+	const struct vivo_entry *found = NULL;
+	int n = 0;
+
+	for (int st = 0; st < VIVO_ST_USER; st++)
+		for (size_t i = 0; i < en->st[st].n; i++) {
+			const struct vivo_entry *x = &en->st[st].e[i];
+			if (o->label != NULL) {
+				if (strcmp(x->label, o->label) == 0) {
+					found = x;
+					n = 1;
+				}
+			} else if (x->method == VIVO_M_HMAC ||
+			    x->method == VIVO_M_FIDO2) {
+				found = x;
+				n++;
+			}
+		}
+	if (o->label == NULL && n != 1)
+		return failed(f, EXIT_USAGE,
+		    n == 0 ? "%s has no hmac or fido2 implant to seal for"
+			   : "%s has several hmac or fido2 implants: name one "
+			     "with --label",
+		    user);
+	if (found == NULL)
+		return failed(f, 1,
+		    "%s has no implant labelled \"%s\" in the system store",
+		    user, o->label);
+	if (found->method == VIVO_M_UID || found->method == VIVO_M_U2F)
+		return failed(f, 1,
+		    found->method == VIVO_M_UID
+			? "\"%s\" is a uid enrollment: a UID is no secret, "
+			  "nothing could be sealed under it (use hmac or "
+			  "fido2)"
+			: "\"%s\" is a u2f enrollment: U2F signatures give "
+			  "no secret back to seal under (use hmac, or fido2 "
+			  "with hmac-secret)",
+		    found->label);
+	if (found->method == VIVO_M_FIDO2 && !found->fido2.hmac_secret)
+		return failed(f, 1,
+		    "\"%s\": this implant's FIDO2 applet did not offer the "
+		    "hmac-secret extension at enrollment",
+		    found->label);
+	*e = *found;
+	return 0;
+}
+
+static int
+cmd_authtok_set(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], secret[VIVO_AUTHTOK_MAX + 2], why[512];
+	const char *user;
+	struct vivo_enrollments *en;
+	static struct vivo_sealed_set one;
+	struct vivo_sealed *s = &one.s[0];
+	static struct vivo_entry e;
+	static struct vivo_auth a;
+	struct fail f = { 0, "" };
+	int ok = -1, sh;
+
+	if (geteuid() != 0)
+		die(1,
+		    "authtok needs root: the sealed secrets are root's alone "
+		    "(<store>/%s/)",
+		    VIVO_AUTHTOK_DIR);
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	if ((en = calloc(1, sizeof(*en))) == NULL)
+		die(1, "out of memory");
+	why[0] = '\0';
+	if (vivo_enrollments_load(
+		&c, user, VIVO_EN_REQUEST, en, why, sizeof(why)) != VIVO_R_OK ||
+	    seal_target(o, en, user, &e, &f) != 0) {
+		free(en);
+		if (f.why[0] == '\0')
+			die(1, "%s", why);
+		die(f.status, "%s", f.why);
+	}
+	free(en);
+	secret[0] = '\0';
+	if (o->authtok_stdin) {
+		if (fgets(secret, sizeof(secret), stdin) == NULL)
+			(void)failed(&f, 1,
+			    "--authtok-stdin: no password on standard input");
+		secret[strcspn(secret, "\r\n")] = '\0';
+	} else {
+		char prompt[160];
+		snprintf(
+		    prompt, sizeof(prompt), "Login password of %s: ", user);
+		if (read_line_noecho(
+			prompt, "--authtok-stdin", secret, sizeof(secret)) != 0)
+			(void)failed(&f, 1, "no password read");
+	}
+	if (f.why[0] == '\0' &&
+	    (secret[0] == '\0' || strlen(secret) > VIVO_AUTHTOK_MAX))
+		(void)failed(&f, 1, "a password of 1..%d bytes is needed",
+		    VIVO_AUTHTOK_MAX);
+	if (f.why[0] == '\0' && !o->no_check)
+		(void)check_password(
+		    o->check_with ? o->check_with : "login", user, secret, &f);
+	if (f.why[0] != '\0')
+		goto out;
+	/* the implant gives the key back: one authentication, exactly as a
+	 * login makes it, that also derives this seal's key */
+	memset(&one, 0, sizeof(one));
+	(void)vivo_strlcpy(s->label, e.label, sizeof(s->label));
+	s->method = e.method;
+	if (RAND_bytes(s->salt, sizeof(s->salt)) != 1) {
+		(void)failed(&f, 1, "OpenSSL cannot make a salt");
+		goto out;
+	}
+	one.n = 1;
+	memset(&a, 0, sizeof(a));
+	a.cfg = &c;
+	a.user = user;
+	a.timeout = o->timeout ? o->timeout : c.timeout;
+	a.on_wait = print_wait;
+	a.get_pin = test_get_pin;
+	a.arg = o;
+	a.seals = &one;
+	waiter("authtok set", user, &a.id);
+	printf("Sealing the login password of %s under implant \"%s\" (%s).\n",
+	    user, e.label, vivo_method_name(e.method));
+	fflush(stdout);
+	vivo_authenticate(&a);
+	if (a.result != VIVO_R_OK) {
+		(void)failed(
+		    &f, 1, "%s: %s", vivo_result_str(a.result), a.reason);
+		goto out;
+	}
+	if (!a.have_seal_key || strcmp(a.label, e.label) != 0) {
+		(void)failed(&f, 1,
+		    "implant \"%s\" answered, not \"%s\" (or without a "
+		    "secret): nothing was sealed",
+		    a.label, e.label);
+		goto out;
+	}
+	vivo_store_now(s->created);
+	sh = vivo_authtok_shadow(user, s->shadow);
+	s->has_shadow = sh == 1;
+	if (sh < 0 || vivo_authtok_seal(s, user, a.seal_key, secret) != 0 ||
+	    vivo_authtok_update(&c, user, s->label, s, why, sizeof(why)) < 0) {
+		(void)failed(&f, 1, "cannot seal: %s",
+		    sh < 0 ? "cannot read the shadow entry" : why);
+		goto out;
+	}
+	ok = 0;
+out:
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(&a, sizeof(a));
+	if (ok != 0) {
+		explicit_bzero(&one, sizeof(one));
+		die(f.status ? f.status : 1, "%s", f.why);
+	}
+	vivo_info("sealed the login secret of %s under implant \"%s\"", user,
+	    e.label);
+	printf("Sealed: a login with implant \"%s\" hands the password of %s "
+	       "to the modules after pam_vivo where authtok = true.%s\n",
+	    e.label, user,
+	    s->has_shadow ? ""
+			  : " (No shadow entry: a password changed elsewhere "
+			    "cannot be detected.)");
+	explicit_bzero(&one, sizeof(one));
+	return 0;
+}
+
+static int
+cmd_authtok_clear(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], why[512];
+	const char *user;
+	int r;
+
+	if (geteuid() != 0)
+		die(1, "authtok needs root");
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	r = vivo_authtok_update(&c, user, o->label, NULL, why, sizeof(why));
+	if (r < 0)
+		die(1, "%s", why);
+	if (r == 0)
+		die(1, "%s has no sealed login secret%s%s%s", user,
+		    o->label ? " for \"" : "", o->label ? o->label : "",
+		    o->label ? "\"" : "");
+	vivo_info("cleared the sealed login secret of %s%s%s", user,
+	    o->label ? " for " : "", o->label ? o->label : "");
+	printf("Cleared.\n");
 	return 0;
 }
 
@@ -1120,10 +1439,23 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "probe") == 0) {
 		parse_opts(argc - i, argv + i, "--timeout", &o);
 		return cmd_probe(&o);
+	} else if (strcmp(cmd, "authtok") == 0 && i < argc &&
+	    strcmp(argv[i], "set") == 0) {
+		i++;
+		parse_opts(argc - i, argv + i,
+		    "--user --label --authtok-stdin --check-with --no-check "
+		    "--timeout --pin-stdin",
+		    &o);
+		return cmd_authtok_set(&o);
+	} else if (strcmp(cmd, "authtok") == 0 && i < argc &&
+	    strcmp(argv[i], "clear") == 0) {
+		i++;
+		parse_opts(argc - i, argv + i, "--user --label", &o);
+		return cmd_authtok_clear(&o);
 	} else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		usage();
 	die(EXIT_USAGE,
 	    "unknown command \"%s\" (add, list, remove, test, probe, "
-	    "migrate)",
+	    "migrate, authtok set|clear)",
 	    cmd);
 }

@@ -10,6 +10,7 @@
  * docs/helper-protocol.md.
  */
 #include "lib/auth.h"
+#include "lib/authtok.h"
 #include "lib/config.h"
 #include "lib/harden.h"
 #include "lib/log.h"
@@ -215,12 +216,15 @@ ask_pin(void *arg, const char *prompt, char *pin, size_t pinsz)
 
 /* The identified user (hand-scan login), sent with a RESULT ok. */
 static const char *identified;
+/* The released login secret (authtok = true), sent with a RESULT ok. */
+static const char *released;
 
 static int
 reply(uint32_t result, const char *reason, const char *text, const char *label,
     const char *method)
 {
 	struct vivo_msg m;
+	int r;
 
 	vivo_msg_init(&m, VIVO_MSG_RESULT);
 	vivo_msg_set_u32(&m, VIVO_TAG_RESULT, result);
@@ -233,8 +237,15 @@ reply(uint32_t result, const char *reason, const char *text, const char *label,
 		if (identified != NULL &&
 		    vivo_msg_set_str(&m, VIVO_TAG_USER, identified) != 0)
 			return 1;
+		if (released != NULL &&
+		    vivo_msg_set_str(&m, VIVO_TAG_AUTHTOK, released) != 0) {
+			explicit_bzero(&m, sizeof(m));
+			return 1;
+		}
 	}
-	return write_msg(&m, 1) == 0 ? 0 : 1;
+	r = write_msg(&m, 1) == 0 ? 0 : 1;
+	explicit_bzero(&m, sizeof(m));
+	return r;
 }
 
 int
@@ -318,6 +329,20 @@ main(int argc, char **argv)
 	if (arm_watchdog(a.timeout) != 0)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL,
 		    NULL, NULL);
+	/* the sealed login secrets: root's alone, released only where the
+	 * service allows it (authtok.h) */
+	a.release = cfg.authtok && geteuid() == 0;
+	if (a.release && !identify_mode) {
+		static struct vivo_sealed_set seals;
+		char why[VIVO_TEXT_MAX];
+		if (vivo_authtok_load(
+			&cfg, req.user, &seals, why, sizeof(why)) != VIVO_OK) {
+			vivo_warn("sealed login secrets of %s not used: %s",
+			    euser, why);
+			memset(&seals, 0, sizeof(seals));
+		}
+		a.seals = &seals;
+	}
 	if (identify_mode) {
 		vivo_identify(&a);
 		if (a.result == VIVO_R_OK) {
@@ -342,6 +367,24 @@ main(int argc, char **argv)
 	 * stream holds data, every secret was wiped where it was used, and
 	 * the kernel frees the rest with the address space.
 	 */
-	_exit(reply(
-	    a.result, a.reason, a.text, a.label, a.method ? a.method : ""));
+	if (a.result == VIVO_R_OK && a.have_authtok) {
+		released = a.authtok;
+		vivo_info(
+		    "user=%s: login secret handed over to the next modules",
+		    euser);
+	} else if (a.result == VIVO_R_OK && a.authtok_changed &&
+	    a.text[0] == '\0')
+		(void)vivo_strlcpy(a.text,
+		    "Your login password changed since "
+		    "it was sealed for this implant: "
+		    "type it where asked, then reseal it "
+		    "(vivo-enroll authtok set).",
+		    sizeof(a.text));
+	{
+		int rc = reply(a.result, a.reason, a.text, a.label,
+		    a.method ? a.method : "");
+		explicit_bzero(a.authtok, sizeof(a.authtok));
+		explicit_bzero(a.seal_key, sizeof(a.seal_key));
+		_exit(rc);
+	}
 }

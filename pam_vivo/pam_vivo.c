@@ -459,6 +459,32 @@ map_result(uint32_t result, int nouserok)
 }
 
 /*
+ * The last steps of a request the helper answered: hand the released login
+ * secret to the modules after ours (PAM_AUTHTOK), and show the helper's
+ * words (an error, or on success a note such as "your password changed
+ * since it was sealed"). The PAM code, PAM_SYSTEM_ERR if the secret cannot
+ * be set.
+ */
+static int
+finish(pam_handle_t *pamh, int flags, int rc, const struct vivo_msg *res)
+{
+	if (rc == PAM_SUCCESS && vivo_msg_has(res, VIVO_TAG_AUTHTOK)) {
+		if (pam_set_item(pamh, PAM_AUTHTOK, res->authtok) !=
+		    PAM_SUCCESS) {
+			pam_syslog(pamh, LOG_ERR, "cannot set PAM_AUTHTOK");
+			return PAM_SYSTEM_ERR;
+		}
+		pam_syslog(
+		    pamh, LOG_INFO, "login secret handed to the next modules");
+	}
+	if (vivo_msg_has(res, VIVO_TAG_TEXT) && (flags & (int)PAM_SILENT) == 0)
+		(void)converse(pamh,
+		    rc == PAM_SUCCESS ? PAM_TEXT_INFO : PAM_ERROR_MSG,
+		    res->text);
+	return rc;
+}
+
+/*
  * Hand-scan login: run the helper without a user. PAM_IGNORE when this
  * service may not identify (the caller then asks for the name); otherwise
  * the PAM code, with PAM_USER set to the account the implant proved on
@@ -513,9 +539,7 @@ identify(pam_handle_t *pamh, int flags, const struct args *a, int remote)
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? elabel : "",
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? "\"" : "", ereason,
 	    rc == PAM_SUCCESS ? " (hand-scan)" : "");
-	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
-	    (flags & (int)PAM_SILENT) == 0)
-		(void)converse(pamh, PAM_ERROR_MSG, res.text);
+	rc = finish(pamh, flags, rc, &res);
 out:
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	explicit_bzero(&res, sizeof(res));
@@ -588,9 +612,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? " implant=\"" : "",
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? elabel : "",
 	    vivo_msg_has(&res, VIVO_TAG_LABEL) ? "\"" : "", ereason);
-	if (rc != PAM_SUCCESS && vivo_msg_has(&res, VIVO_TAG_TEXT) &&
-	    (flags & (int)PAM_SILENT) == 0)
-		(void)converse(pamh, PAM_ERROR_MSG, res.text);
+	rc = finish(pamh, flags, rc, &res);
 	explicit_bzero(&res, sizeof(res));
 	return rc;
 }

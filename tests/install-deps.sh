@@ -25,6 +25,7 @@ set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev libfido2-dev pcscd pcsc-tools python3 python3-cryptography python3-fido2 python3-pyscard \
+gnome-keyring libpam-gnome-keyring dbus-daemon \
 util-linux iproute2 procps binutils sudo valgrind clang libclang-rt-14-dev \
 llvm-14 clang-format dpkg-dev debhelper lintian groff-base man-db $*"
 missing=""

@@ -5,7 +5,9 @@
 #     accepts (SYNOPSIS and OPTIONS);
 #   - vivo-enroll(1): the commands main() in helper/vivo-enroll.c knows, the
 #     options parse_opts() is allowed to take for each command and the ones
-#     usage() shows (SYNOPSIS per command, COMMANDS, OPTIONS);
+#     usage() shows (SYNOPSIS per command, COMMANDS, OPTIONS); a command of
+#     two words ("authtok set": strcmp(cmd, "authtok") then
+#     strcmp(argv[i], "set") in the same condition) is one command;
 #   - pam_vivo.conf(5): the settings parse_setting(), parse_u2f(),
 #     parse_fido2() and parse_services() (the keys of one group of
 #     `services`) in helper/lib/config.c accept (SETTINGS), and the method
@@ -89,20 +91,31 @@ same "pam_vivo(8) OPTIONS: PAM arguments" "$d/code" "$d/man"
 src=helper/vivo-enroll.c
 # main(): "CMD OPTION" for every option parse_opts() allows after CMD (the
 # allowed string may be split over several literals and lines), and
-# "global --config".
+# "global --config". A word compared with strcmp(argv[i], "WORD") after
+# strcmp(cmd, ...) and before the parse_opts() makes CMD two words
+# ("authtok set"); the command is printed at its parse_opts().
 awk '
 	/^main\(/ { inmain = 1 }
 	!inmain { next }
 	/strcmp\(argv\[i\], "--config"\)/ { print "global --config" }
 	{
 		line = $0
-		while (match(line, /strcmp\(cmd, "[^"]*"\)/)) {
-			cmd = substr(line, RSTART + 13, RLENGTH - 15)
-			print "command " cmd
+		while (match(line, /strcmp\((cmd|argv\[i\]), "[^"]*"\)/)) {
+			m = substr(line, RSTART, RLENGTH)
 			line = substr(line, RSTART + RLENGTH)
+			word = m; sub(/^[^"]*"/, "", word); sub(/"\)$/, "", word)
+			if (m ~ /^strcmp\(cmd,/) {
+				if (pending != "")   # "--help", then "-h"
+					print "command " pending
+				cmd = word; pending = word
+			} else if (pending != "" && word ~ /^[a-z][a-z0-9-]*$/) {
+				cmd = pending " " word; pending = cmd
+			}
 		}
 	}
-	/parse_opts\(/ { acc = ""; collecting = 1 }
+	/parse_opts\(/ { acc = ""; collecting = 1
+		if (pending != "") print "command " pending
+		pending = "" }
 	collecting {
 		line = $0
 		while (match(line, /"[^"]*"/)) {
@@ -114,17 +127,21 @@ awk '
 			n = split(acc, w, " ")
 			for (i = 1; i <= n; i++) print cmd " " w[i]
 		}
-	}' "$src" >"$d/parse"
+	}
+	END { if (pending != "") print "command " pending }' "$src" >"$d/parse"
 # usage(): the same pairs from its text
 awk '/^usage\(void\)/ { on = 1 } on && /^}/ { on = 0 } on' "$src" |
 	grep -o '"[^"]*"' | sed 's/^"//; s/"$//' | tr -d '\n' |
 	sed 's/\\n/\n/g' | awk '
 	/^usage:/ { for (i = 1; i <= NF; i++) if ($i ~ /^\[?--/) {
 		o = $i; gsub(/[][]/, "", o); print "global " o } next }
-	/^  [a-z]/ { cmd = $1; print "command " cmd }
+	/^  [a-z]/ { cmd = $1; if ($2 ~ /^[a-z][a-z0-9-]*$/) cmd = cmd " " $2
+		print "command " cmd }
 	{ for (i = 1; i <= NF; i++) { o = $i; gsub(/[][()|]/, "", o)
 		if (o ~ /^--/) print cmd " " o } }' >"$d/usage"
-# the man page: SYNOPSIS blocks (separated by .br), one per command form
+# the man page: SYNOPSIS blocks (separated by .br), one per command form;
+# a lower-case word right after the command word makes it two ("authtok
+# set")
 section man/vivo-enroll.1 SYNOPSIS | plain | awk '
 	/^\.br/ { flush(); next }
 	{ line = $0; sub(/^\.[A-Z]* */, "", line); gsub(/"/, " ", line)
@@ -132,9 +149,14 @@ section man/vivo-enroll.1 SYNOPSIS | plain | awk '
 	  for (i = 1; i <= n; i++) { t = w[i]; gsub(/[][()|]/, "", t)
 		if (t == "") continue
 		if (t == "add" || t == "list" || t == "remove" || t == "test" ||
-		    t == "probe" || t == "migrate") cmd = t
-		else if (t ~ /^-/) opts[++no] = t } }
+		    t == "probe" || t == "migrate" || t == "authtok") {
+			cmd = t; justcmd = 1; continue
+		}
+		if (justcmd && t ~ /^[a-z][a-z0-9-]*$/) cmd = cmd " " t
+		else if (t ~ /^-/) opts[++no] = t
+		justcmd = 0 } }
 	function flush(   i) {
+		justcmd = 0
 		if (cmd == "") {   # "vivo-enroll --help | -h"
 			for (i = 1; i <= no; i++) print "command " opts[i]
 		} else {
@@ -153,12 +175,14 @@ grep -v -e '^command --help' -e '^command -h' "$d/mansyn" >"$d/mansyn2"
 same "vivo-enroll usage(): commands and options per command (parse_opts)" \
 	"$d/parse2" "$d/usage"
 
-# COMMANDS: the depth-0 tags; OPTIONS: every option the code knows
-grep '^command [a-z]' "$d/parse" | cut -d' ' -f2 >"$d/code"
+# COMMANDS: the depth-0 tags (".B authtok set": two words); OPTIONS: every
+# option the code knows
+grep '^command [a-z]' "$d/parse" | cut -d' ' -f2- >"$d/code"
 tags man/vivo-enroll.1 COMMANDS | awk -F'\t' '$1 == 0 { print $2 }' |
-	unmacro | awk '{ print $1 }' >"$d/man"
+	unmacro | awk '{ c = $1; if ($2 ~ /^[a-z][a-z0-9-]*$/) c = c " " $2
+		print c }' >"$d/man"
 same "vivo-enroll(1) COMMANDS" "$d/code" "$d/man"
-{ grep -v '^command [a-z]' "$d/parse" | cut -d' ' -f2; } >"$d/code"
+grep -v '^command [a-z]' "$d/parse" | awk '{ print $NF }' >"$d/code"
 tags man/vivo-enroll.1 OPTIONS | cut -f2 | unmacro | tr ', ' '\n' |
 	grep '^-' >"$d/man"
 same "vivo-enroll(1) OPTIONS" "$d/code" "$d/man"

@@ -193,6 +193,50 @@ tap_failed(struct vivo_auth *a, const struct vivo_tap *tp, int r)
 	}
 }
 
+/*
+ * After a proof: keep the seal key (vivo-enroll authtok set), and with
+ * `release` open the entry's sealed login secret into a->authtok, unless
+ * the password changed since it was sealed.
+ */
+static void
+take_seal(struct vivo_auth *a, const struct vivo_try *x, const char *user)
+{
+	const struct vivo_sealed *s;
+	uint8_t now[32];
+	int sh;
+
+	if (!x->have_seal_key || x->e == NULL)
+		return;
+	memcpy(a->seal_key, x->seal_key, sizeof(a->seal_key));
+	a->have_seal_key = 1;
+	if (!a->release ||
+	    (s = vivo_sealed_find(a->seals, x->e->label, x->e->method)) == NULL)
+		return;
+	sh = vivo_authtok_shadow(user, now);
+	if (sh < 0 || (sh == 1) != (s->has_shadow != 0) ||
+	    (sh == 1 && CRYPTO_memcmp(now, s->shadow, sizeof(now)) != 0)) {
+		vivo_setf(a->authtok_note, sizeof(a->authtok_note),
+		    "the password of %s changed since it was sealed for "
+		    "implant \"%s\" on %s: nothing handed over; reseal with "
+		    "vivo-enroll authtok set",
+		    user, s->label, s->created);
+		vivo_warn("%s", a->authtok_note);
+		a->authtok_changed = 1;
+		return;
+	}
+	if (vivo_authtok_open(
+		s, user, a->seal_key, a->authtok, sizeof(a->authtok)) != 0) {
+		vivo_setf(a->authtok_note, sizeof(a->authtok_note),
+		    "the sealed login secret of implant \"%s\" does not open "
+		    "(changed, or sealed by another implant): nothing handed "
+		    "over",
+		    s->label);
+		vivo_warn("%s", a->authtok_note);
+		return;
+	}
+	a->have_authtok = 1;
+}
+
 void
 vivo_authenticate(struct vivo_auth *a)
 {
@@ -207,6 +251,8 @@ vivo_authenticate(struct vivo_auth *a)
 	pin[0] = '\0';
 	a->result = VIVO_R_INTERNAL;
 	a->reason[0] = a->text[0] = a->label[0] = '\0';
+	a->authtok_note[0] = '\0';
+	a->have_authtok = a->have_seal_key = a->authtok_changed = 0;
 	a->method = NULL;
 
 	if (a->remote && !c->allow_remote) {
@@ -288,6 +334,7 @@ vivo_authenticate(struct vivo_auth *a)
 		}
 	}
 	x->pin = pin;
+	x->seals = a->seals;
 	x->cfg = c;
 	x->user = a->user;
 	x->en = en;
@@ -314,6 +361,7 @@ vivo_authenticate(struct vivo_auth *a)
 			a->method = vivo_method_name(x->e->method);
 			(void)vivo_strlcpy(
 			    a->label, x->e->label, sizeof(a->label));
+			take_seal(a, x, a->user);
 		}
 		break;
 	default: tap_failed(a, &tp, r); break;
@@ -338,6 +386,7 @@ struct ident {
 	struct vivo_try *x;
 	char user[VIVO_USER_MAX + 1];
 	int decided; /* x holds the decision of a named proof */
+	struct vivo_sealed_set *seals; /* with a->release: the user's */
 };
 
 /* Add the users of one hint to cand (distinct). 0, or -1 when the index
@@ -472,6 +521,17 @@ identify_chip(const struct vivo_transport *t, const uint8_t *atr, size_t atrlen,
 	ic->x->commit = commit;
 	ic->x->commit_ctx = a;
 	ic->x->pin = NULL; /* no PIN without a name (auth.h) */
+	if (ic->seals != NULL) {
+		char why[VIVO_TEXT_MAX];
+		if (vivo_authtok_load(
+			c, ic->user, ic->seals, why, sizeof(why)) != VIVO_OK) {
+			vivo_warn("sealed login secrets of %s not used: %s",
+			    ic->user, why);
+			memset(ic->seals, 0, sizeof(*ic->seals));
+		}
+		ic->x->seals = ic->seals;
+		a->seals = ic->seals;
+	}
 	ic->x->result = VIVO_R_INTERNAL;
 	r = vivo_decide(ic->x, t);
 	if (r == VIVO_OK)
@@ -498,8 +558,11 @@ vivo_identify(struct vivo_auth *a)
 		    "declined: allow_remote is false");
 		return;
 	}
+	a->authtok_note[0] = '\0';
+	a->have_authtok = a->have_seal_key = a->authtok_changed = 0;
 	if ((ic.en = calloc(1, sizeof(*ic.en))) == NULL ||
-	    (ic.x = calloc(1, sizeof(*ic.x))) == NULL) {
+	    (ic.x = calloc(1, sizeof(*ic.x))) == NULL ||
+	    (a->release && (ic.seals = calloc(1, sizeof(*ic.seals))) == NULL)) {
 		vivo_setf(a->reason, sizeof(a->reason), "out of memory");
 		goto out;
 	}
@@ -522,6 +585,7 @@ vivo_identify(struct vivo_auth *a)
 			    a->label, ic.x->e->label, sizeof(a->label));
 			(void)vivo_strlcpy(
 			    a->found_user, ic.user, sizeof(a->found_user));
+			take_seal(a, ic.x, ic.user);
 		} else if (!ic.x->clone)
 			/* the person at the prompt named nobody: the words of
 			 * a named login ("not enrolled for alice") would tell
@@ -543,5 +607,10 @@ out:
 		explicit_bzero(ic.x, sizeof(*ic.x));
 		free(ic.x);
 	}
+	if (ic.seals != NULL) {
+		explicit_bzero(ic.seals, sizeof(*ic.seals));
+		free(ic.seals);
+	}
+	a->seals = NULL;
 	explicit_bzero(ic.user, sizeof(ic.user));
 }

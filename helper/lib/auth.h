@@ -7,6 +7,7 @@
 #ifndef VIVO_AUTH_H
 #define VIVO_AUTH_H
 
+#include "authtok.h"
 #include "config.h"
 #include "proto.h"
 #include "store.h"
@@ -33,13 +34,24 @@ struct vivo_auth {
 	 * (the request ends UNAVAILABLE). NULL: no PIN. */
 	int (*get_pin)(void *arg, const char *prompt, char *pin, size_t pinsz);
 	void *arg;
+	/* authtok.h: the user's sealed login secrets (NULL: none); with
+	 * `release`, the one of the entry that proves itself is opened into
+	 * `authtok` (unless the password changed since it was sealed) */
+	const struct vivo_sealed_set *seals;
+	int release;
 	/* out */
-	uint32_t result;                    /* enum vivo_result */
-	char reason[VIVO_TEXT_MAX];         /* for the log: never secrets */
-	char text[VIVO_TEXT_MAX];           /* for the person, may be "" */
-	char label[VIVO_LABEL_MAX + 1];     /* on success */
-	const char *method;                 /* on success */
-	char found_user[VIVO_USER_MAX + 1]; /* vivo_identify, on success */
+	uint32_t result;                        /* enum vivo_result */
+	char reason[VIVO_TEXT_MAX];             /* for the log: never secrets */
+	char text[VIVO_TEXT_MAX];               /* for the person, may be "" */
+	char label[VIVO_LABEL_MAX + 1];         /* on success */
+	const char *method;                     /* on success */
+	char found_user[VIVO_USER_MAX + 1];     /* vivo_identify, on success */
+	uint8_t seal_key[VIVO_AUTHTOK_KEY_LEN]; /* the proved entry's, if */
+	int have_seal_key;                      /* it has a seal in seals */
+	char authtok[VIVO_AUTHTOK_MAX + 1];     /* released; wipe after use */
+	int have_authtok;
+	char authtok_note[VIVO_TEXT_MAX]; /* why none was released, or "" */
+	int authtok_changed; /* ... because the password changed since */
 };
 
 void vivo_authenticate(struct vivo_auth *a);

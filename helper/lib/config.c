@@ -408,18 +408,24 @@ parse_services(
 				    s, where, &sc->timeout, err, errlen);
 				sc->set |= VIVO_SVC_TIMEOUT;
 			} else if (strcmp(k, "identify") == 0 ||
-			    strcmp(k, "allow_remote") == 0) {
-				int *b = k[0] == 'i' ? &sc->identify
-						     : &sc->allow_remote;
+			    strcmp(k, "allow_remote") == 0 ||
+			    strcmp(k, "authtok") == 0) {
+				unsigned bit = k[0] == 'i' ? VIVO_SVC_IDENTIFY
+				    : k[1] == 'l' ? VIVO_SVC_ALLOW_REMOTE
+						  : VIVO_SVC_AUTHTOK;
+				int *b = bit == VIVO_SVC_IDENTIFY
+				    ? &sc->identify
+				    : bit == VIVO_SVC_ALLOW_REMOTE
+				    ? &sc->allow_remote
+				    : &sc->authtok;
 				if ((r = get_bool(s, b, sub, sizeof(sub))) != 0)
 					snprintf(
 					    err, errlen, "%s%s", where, sub);
-				sc->set |= k[0] == 'i' ? VIVO_SVC_IDENTIFY
-						       : VIVO_SVC_ALLOW_REMOTE;
+				sc->set |= bit;
 			} else {
 				snprintf(err, errlen,
 				    "%s%.64s: unknown setting (known: methods, "
-				    "timeout, identify, allow_remote)",
+				    "timeout, identify, allow_remote, authtok)",
 				    where, k);
 				return -1;
 			}
@@ -448,6 +454,8 @@ vivo_config_apply_service(struct vivo_config *c, const char *service)
 			c->identify = sc->identify;
 		if (sc->set & VIVO_SVC_ALLOW_REMOTE)
 			c->allow_remote = sc->allow_remote;
+		if (sc->set & VIVO_SVC_AUTHTOK)
+			c->authtok = sc->authtok;
 		(void)vivo_strlcpy(c->service, sc->name, sizeof(c->service));
 		return 1;
 	}
@@ -502,6 +510,8 @@ parse_setting(
 		return parse_fido2(s, c, err, errlen);
 	} else if (strcmp(name, "identify") == 0) {
 		return get_bool(s, &c->identify, err, errlen);
+	} else if (strcmp(name, "authtok") == 0) {
+		return get_bool(s, &c->authtok, err, errlen);
 	} else if (strcmp(name, "services") == 0) {
 		return parse_services(s, c, err, errlen);
 	} else {

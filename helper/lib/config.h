@@ -33,6 +33,7 @@ enum vivo_service_key {
 	VIVO_SVC_TIMEOUT = 1u << 1,
 	VIVO_SVC_IDENTIFY = 1u << 2,
 	VIVO_SVC_ALLOW_REMOTE = 1u << 3,
+	VIVO_SVC_AUTHTOK = 1u << 4,
 };
 struct vivo_service_cfg {
 	char name[VIVO_SERVICE_NAME_MAX + 1]; /* PAM_SERVICE */
@@ -41,6 +42,7 @@ struct vivo_service_cfg {
 	unsigned timeout;
 	int identify;
 	int allow_remote;
+	int authtok;
 };
 
 struct vivo_config {
@@ -58,6 +60,7 @@ struct vivo_config {
 	int fido2_check_counter; /* fido2: counter must grow */
 	unsigned fido2_min_pin_retries; /* send no PIN below this */
 	int identify; /* no PAM_USER: the implant says who it is */
+	int authtok;  /* release the sealed login secret as PAM_AUTHTOK */
 	struct vivo_service_cfg services[VIVO_SERVICES_MAX];
 	size_t nservices;
 	char service[VIVO_SERVICE_NAME_MAX + 1]; /* applied, or "" */

@@ -5,6 +5,8 @@
 #include "decide.h"
 #include "log.h"
 
+#include <openssl/crypto.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,8 @@ vivo_decide(struct vivo_try *x, const struct vivo_transport *t)
 	x->store = 0;
 	x->clone = 0;
 	x->final = 0;
+	x->have_seal_key = 0;
+	OPENSSL_cleanse(x->seal_key, sizeof(x->seal_key));
 	x->result = VIVO_R_AUTH_FAILED;
 	x->reason[0] = x->text[0] = '\0';
 	for (size_t i = 0; i < vivo_nmethods && x->e == NULL && !x->final;

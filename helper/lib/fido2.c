@@ -439,6 +439,12 @@ vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
 			r = VIVO_ERR_INTERNAL;
 			goto out;
 		}
+	if (req->hmac_salt != NULL &&
+	    (fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET) != FIDO_OK ||
+		fido_assert_set_hmac_salt(a, req->hmac_salt, 32) != FIDO_OK)) {
+		r = VIVO_ERR_INTERNAL;
+		goto out;
+	}
 	fr = fido_dev_get_assert(f->dev, a, req->pin);
 	res->fido_err = fr;
 	if (fr != FIDO_OK) {
@@ -500,6 +506,14 @@ vivo_fido2_assert(struct vivo_fido2 *f, const struct vivo_fido2_assert_req *req,
 	res->which = which;
 	res->counter = fido_assert_sigcount(a, 0);
 	res->uv = (fido_assert_flags(a, 0) & 0x04) != 0;
+	if (req->hmac_salt != NULL) {
+		if (fido_assert_hmac_secret_len(a, 0) != 32) {
+			vivo_setf(why, whysz, "no hmac-secret output");
+			goto out;
+		}
+		memcpy(res->hmac_secret, fido_assert_hmac_secret_ptr(a, 0), 32);
+		res->have_hmac_secret = 1;
+	}
 	r = VIVO_OK;
 out:
 	OPENSSL_cleanse(cdh, sizeof(cdh));
@@ -668,8 +682,8 @@ vivo_fido2_make(struct vivo_fido2 *f, const struct vivo_fido2_make_req *req,
 	{
 		const struct vivo_fido2_data *cand = e;
 		struct vivo_fido2_assert_req ar = { req->rpid, &cand, 1,
-			req->require_pin ? req->pin : NULL, 0,
-			req->require_pin };
+			req->require_pin ? req->pin : NULL, 0, req->require_pin,
+			NULL };
 		struct vivo_fido2_assert_res res;
 		char sub[256];
 

@@ -79,6 +79,7 @@ struct vivo_fido2_assert_req {
 	const char *pin; /* NULL: no PIN (no user verification) */
 	int silent;      /* up = false: ask without presence (pre-flight) */
 	int want_uv;     /* the UV flag must be in the signed data */
+	const uint8_t *hmac_salt; /* NULL, or 32 bytes: ask hmac-secret */
 };
 
 /* What it got: which candidate signed, and its counter, once verified. */
@@ -87,6 +88,8 @@ struct vivo_fido2_assert_res {
 	uint32_t counter; /* as signed */
 	int uv;           /* UV flag as signed */
 	int fido_err;     /* libfido2's error on failure (for messages) */
+	uint8_t hmac_secret[32]; /* with hmac_salt: the chip's output */
+	int have_hmac_secret;
 };
 
 /*

@@ -18,6 +18,10 @@
 #define VIVO_LIBFIDO2 "libfido2.so.1" /* Debian's libfido2-1 */
 
 #define VIVO_FIDO2_FUNCS                                                       \
+	X(fido_assert_set_extensions)                                          \
+	X(fido_assert_set_hmac_salt)                                           \
+	X(fido_assert_hmac_secret_ptr)                                         \
+	X(fido_assert_hmac_secret_len)                                         \
 	X(eddsa_pk_free)                                                       \
 	X(eddsa_pk_from_ptr)                                                   \
 	X(eddsa_pk_new)                                                        \
@@ -94,6 +98,10 @@ extern struct vivo_fido2_lib vivo_fl;
 int vivo_fido2_lib_load(char *why, size_t whysz);
 
 /* From here on, the names are the table's. */
+#define fido_assert_set_extensions (*vivo_fl.p_fido_assert_set_extensions)
+#define fido_assert_set_hmac_salt (*vivo_fl.p_fido_assert_set_hmac_salt)
+#define fido_assert_hmac_secret_ptr (*vivo_fl.p_fido_assert_hmac_secret_ptr)
+#define fido_assert_hmac_secret_len (*vivo_fl.p_fido_assert_hmac_secret_len)
 #define eddsa_pk_free (*vivo_fl.p_eddsa_pk_free)
 #define eddsa_pk_from_ptr (*vivo_fl.p_eddsa_pk_from_ptr)
 #define eddsa_pk_new (*vivo_fl.p_eddsa_pk_new)

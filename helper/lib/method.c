@@ -15,6 +15,19 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct vivo_sealed *
+vivo_sealed_find(
+    const struct vivo_sealed_set *set, const char *label, unsigned method)
+{
+	if (set == NULL)
+		return NULL;
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->s[i].label, label) == 0 &&
+		    set->s[i].method == method)
+			return &set->s[i];
+	return NULL;
+}
+
 /* ---- fido2 ----------------------------------------------------------- */
 
 /* Does this entry's login need the PIN? */
@@ -106,6 +119,47 @@ fido2_accept(
 		x->result = (uint32_t)x->commit(x->commit_ctx, x, fido2_bump_fn,
 		    &b, x->reason, sizeof(x->reason));
 	}
+}
+
+/*
+ * The entry just proved (x->e) carries a sealed login secret: one more
+ * getAssertion for its credential alone, with the hmac-secret extension
+ * for that seal's salt (and the PIN when the proof used one: the chip's
+ * secret differs with and without user verification), gives the seal key.
+ * Only VIVO_ERR_CARD_COMM is an error: without a key, nothing is released
+ * and the login stands.
+ */
+static int
+fido2_seal_key(struct vivo_try *x, struct vivo_fido2 *f, const char *pin)
+{
+	const struct vivo_sealed *s;
+	const struct vivo_fido2_data *cand;
+	struct vivo_fido2_assert_res res;
+	uint8_t salt[32];
+	char why[256];
+	int r;
+
+	if (x->result != VIVO_R_OK || x->e == NULL ||
+	    (s = vivo_sealed_find(x->seals, x->e->label, VIVO_M_FIDO2)) == NULL)
+		return VIVO_OK;
+	cand = &x->e->fido2;
+	vivo_authtok_fido2_salt(s->salt, salt);
+	{
+		struct vivo_fido2_assert_req ar = { x->cfg->rpid, &cand, 1, pin,
+			0, pin != NULL, salt };
+		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
+	}
+	if (r == VIVO_OK && res.have_hmac_secret &&
+	    vivo_authtok_key(
+		VIVO_M_FIDO2, res.hmac_secret, 32, s->salt, x->seal_key) == 0)
+		x->have_seal_key = 1;
+	else if (r != VIVO_ERR_CARD_COMM)
+		vivo_notice("implant \"%s\": no hmac-secret for its sealed "
+			    "login secret (%s)",
+		    x->e->label, r == VIVO_OK ? "no output" : why);
+	OPENSSL_cleanse(&res, sizeof(res));
+	OPENSSL_cleanse(salt, sizeof(salt));
+	return r == VIVO_ERR_CARD_COMM ? r : VIVO_OK;
 }
 
 /* End the request with this result and these words. */
@@ -213,11 +267,12 @@ fido2_try(struct vivo_try *x, const struct vivo_transport *t)
 	}
 	if (np > 0) {
 		struct vivo_fido2_assert_req ar = { x->cfg->rpid, plain, np,
-			NULL, 0, 0 };
+			NULL, 0, 0, NULL };
 		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
 		if (r == VIVO_OK) {
 			fido2_accept(
 			    x, pe[res.which], ps[res.which], res.counter);
+			r = fido2_seal_key(x, f, NULL);
 			goto out;
 		}
 		if (r == VIVO_ERR_CARD_COMM)
@@ -253,7 +308,7 @@ fido2_try(struct vivo_try *x, const struct vivo_transport *t)
 	/* 1. is it the enrolled chip? (a silent, verified assertion) */
 	{
 		struct vivo_fido2_assert_req ar = { x->cfg->rpid, pinned, nq,
-			NULL, 1, 0 };
+			NULL, 1, 0, NULL };
 		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
 		if (r == VIVO_ERR_CARD_COMM)
 			goto out;
@@ -319,7 +374,7 @@ fido2_try(struct vivo_try *x, const struct vivo_transport *t)
 	/* 3. the PIN, once */
 	{
 		struct vivo_fido2_assert_req ar = { x->cfg->rpid, pinned, nq,
-			x->pin, 0, 1 };
+			x->pin, 0, 1, NULL };
 		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));
 		if (r == VIVO_OK) {
 			if (blind)
@@ -327,6 +382,7 @@ fido2_try(struct vivo_try *x, const struct vivo_transport *t)
 					  "itself before the PIN (alwaysUv)");
 			fido2_accept(
 			    x, qe[res.which], qs[res.which], res.counter);
+			r = fido2_seal_key(x, f, x->pin);
 			goto out;
 		}
 		if (r == VIVO_ERR_CARD_COMM)
@@ -766,11 +822,20 @@ hmac_try(struct vivo_try *x, const struct vivo_transport *t)
 			{
 				struct hmac_roll_arg h = { x->user, &e->hmac,
 					key };
+				const struct vivo_sealed *sl = vivo_sealed_find(
+				    x->seals, e->label, VIVO_M_HMAC);
 				x->e = e;
 				x->store = s;
 				x->result = (uint32_t)x->commit(x->commit_ctx,
 				    x, hmac_roll_fn, &h, x->reason,
 				    sizeof(x->reason));
+				/* the slot secret outlives the state roll: a
+				 * seal made from it stays good */
+				if (x->result == VIVO_R_OK && sl != NULL &&
+				    vivo_authtok_key(VIVO_M_HMAC, key,
+					sizeof(key), sl->salt,
+					x->seal_key) == 0)
+					x->have_seal_key = 1;
 			}
 			OPENSSL_cleanse(key, sizeof(key));
 			return VIVO_OK;

@@ -9,6 +9,7 @@
 #ifndef VIVO_METHOD_H
 #define VIVO_METHOD_H
 
+#include "authtok.h"
 #include "config.h"
 #include "fido2.h"
 #include "hmac.h"
@@ -62,6 +63,10 @@ struct vivo_try {
 	/* fido2: the PIN the person gave for this request, NULL or "" when
 	 * none; the caller wipes it */
 	const char *pin;
+	/* authtok.h: the sealed login secrets of this user (or, for
+	 * `vivo-enroll authtok set`, the one about to be sealed): after a
+	 * proof of an entry that has one, the row leaves its seal key */
+	const struct vivo_sealed_set *seals;
 	/* out */
 	const struct vivo_entry *e; /* the entry the chip proved, or NULL */
 	int store;                  /* enum vivo_store_kind of e */
@@ -70,6 +75,8 @@ struct vivo_try {
 	/* the request ends with result/reason/text as the row set them,
 	 * even without an entry (a wrong PIN; too few PIN retries left) */
 	int final;
+	uint8_t seal_key[VIVO_AUTHTOK_KEY_LEN]; /* wiped by the caller */
+	int have_seal_key;
 	char reason[VIVO_TEXT_MAX]; /* for the log: never secrets */
 	char text[VIVO_TEXT_MAX];   /* for the person, may be "" */
 };
@@ -101,6 +108,10 @@ extern const size_t vivo_nmethods;
  * under c (its rp id) asks for it, or c requires it for every one. */
 int vivo_fido2_pin_needed(
     const struct vivo_config *c, const struct vivo_enrollments *en);
+
+/* The sealed secret of entry `label`, or NULL. */
+const struct vivo_sealed *vivo_sealed_find(
+    const struct vivo_sealed_set *set, const char *label, unsigned method);
 
 /* The row of method bit m, or NULL. */
 const struct vivo_method_ops *vivo_method_find(unsigned m);

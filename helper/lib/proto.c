@@ -28,7 +28,8 @@ static const struct {
 	{ VIVO_MSG_RESULT,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_TEXT |
 		1u << VIVO_TAG_REASON | 1u << VIVO_TAG_LABEL |
-		1u << VIVO_TAG_METHOD | 1u << VIVO_TAG_USER,
+		1u << VIVO_TAG_METHOD | 1u << VIVO_TAG_USER |
+		1u << VIVO_TAG_AUTHTOK,
 	    1u << VIVO_TAG_RESULT | 1u << VIVO_TAG_REASON },
 	{ VIVO_MSG_PIN_ASK, 1u << VIVO_TAG_TEXT, 1u << VIVO_TAG_TEXT },
 	{ VIVO_MSG_PIN, 1u << VIVO_TAG_PIN, 1u << VIVO_TAG_PIN },
@@ -62,6 +63,7 @@ str_field(struct vivo_msg *m, unsigned tag, size_t *cap)
 	case VIVO_TAG_TTY: *cap = sizeof(m->tty); return m->tty;
 	case VIVO_TAG_RUSER: *cap = sizeof(m->ruser); return m->ruser;
 	case VIVO_TAG_PIN: *cap = sizeof(m->pin); return m->pin;
+	case VIVO_TAG_AUTHTOK: *cap = sizeof(m->authtok); return m->authtok;
 	default: return NULL;
 	}
 }
@@ -140,7 +142,10 @@ vivo_msg_encode(const struct vivo_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	    (m->present & ~allowed) != 0 || (m->present & required) != required)
 		return -1;
 	/* never send what the reader would refuse */
-	if ((vivo_msg_has(m, VIVO_TAG_RESULT) && m->result > VIVO_R_MAX) ||
+	if ((vivo_msg_has(m, VIVO_TAG_AUTHTOK) &&
+		(!vivo_msg_has(m, VIVO_TAG_RESULT) ||
+		    m->result != VIVO_R_OK)) ||
+	    (vivo_msg_has(m, VIVO_TAG_RESULT) && m->result > VIVO_R_MAX) ||
 	    (vivo_msg_has(m, VIVO_TAG_FLAGS) && (m->flags & ~VIVO_FLAGS_KNOWN)))
 		return -1;
 	for (unsigned tag = 1; tag < 32; tag++) {
@@ -242,6 +247,10 @@ vivo_msg_decode(
 	}
 	if (vivo_msg_has(m, VIVO_TAG_RESULT) && m->result > VIVO_R_MAX) {
 		*err = "unknown result";
+		return -1;
+	}
+	if (vivo_msg_has(m, VIVO_TAG_AUTHTOK) && m->result != VIVO_R_OK) {
+		*err = "a login secret without success";
 		return -1;
 	}
 	if (vivo_msg_has(m, VIVO_TAG_FLAGS) && (m->flags & ~VIVO_FLAGS_KNOWN)) {

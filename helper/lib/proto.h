@@ -53,6 +53,8 @@ enum vivo_tag {
 	VIVO_TAG_RUSER = 12,   /* string: PAM_RUSER */
 	VIVO_TAG_PIN = 13,     /* string: the implant's PIN (PIN only);
 	                          wiped wherever it was held */
+	VIVO_TAG_AUTHTOK = 14, /* string: the released login secret (RESULT
+	                          ok, authtok = true); wiped likewise */
 };
 
 #define VIVO_FLAG_DEBUG 0x1u  /* log the helper's steps */
@@ -97,7 +99,8 @@ struct vivo_msg {
 	char service[64];
 	char tty[64];
 	char ruser[64];
-	char pin[64]; /* VIVO_FIDO2_PIN_MAX + 1 */
+	char pin[64];      /* VIVO_FIDO2_PIN_MAX + 1 */
+	char authtok[512]; /* VIVO_AUTHTOK_MAX + 1 */
 };
 
 /* Encode `m` (its `present` bits say which fields) into buf, with the

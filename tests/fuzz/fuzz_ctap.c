@@ -247,7 +247,8 @@ do_assert(const uint8_t *p, size_t n, int make)
 	} else {
 		const struct vivo_fido2_data *cands[1] = { &cand };
 		struct vivo_fido2_assert_req ar = { "pam://fuzz", cands, 1,
-			(p[0] & 1) ? "1234" : NULL, (p[0] >> 1) & 1, p[0] & 1 };
+			(p[0] & 1) ? "1234" : NULL, (p[0] >> 1) & 1, p[0] & 1,
+			NULL };
 		struct vivo_fido2_assert_res res;
 		int left = -1;
 		r = vivo_fido2_assert(f, &ar, &res, why, sizeof(why));

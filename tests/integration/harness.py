@@ -381,7 +381,7 @@ class Harness:
 
     def pam(self, user, service="vivo", rhost=None, on_info=None, conv="ok",
             as_user=None, env=None, timeout=60, pin=None, answer=None,
-            silent=False):
+            silent=False, putenv=None, session=False):
         args = self._as(as_user) + [self.pamdrive, "--confdir", f"{ROOT}/pam.d",
                                     "--service", service, "--user", user,
                                     "--conv", conv]
@@ -391,6 +391,10 @@ class Harness:
             args += ["--answer", answer]
         if silent:
             args += ["--silent"]
+        if putenv is not None:
+            args += ["--putenv", putenv]
+        if session:
+            args += ["--session"]
         if rhost is not None:
             args += ["--rhost", rhost]
         if on_info is not None:
@@ -417,8 +421,11 @@ class Harness:
         p = subprocess.Popen(cmd + list(args), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env={"PATH": "/usr/bin:/bin"})
-        p.stdin.write(stdin)
-        p.stdin.close()
+        try:
+            p.stdin.write(stdin)
+            p.stdin.close()
+        except BrokenPipeError:  # it refused before reading its input
+            pass
         p.stdin = None  # communicate() must not touch it again
         head = p.stdout.readline() + p.stdout.readline()
         imp = self.implant(hold=hold, wait_present=False, **chip)

@@ -7,7 +7,8 @@
  *   pamdrive --confdir DIR --service NAME --user USER [--rhost HOST]
  *            [--tty TTY] [--ruser USER]
  *            [--on-info CMD] [--conv ok|fail|null|failprompt] [--pin PIN]
- *            [--answer NAME] [--silent] (--user "" starts without a user)
+ *            [--answer NAME] [--silent] [--putenv NAME=VALUE] [--session]
+ *            (--user "" starts without a user)
  *            [--setcred] [--close-std]
  *
  * Prints every conversation message ("conv: info: ..." / "conv: error:
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *on_info;
@@ -67,11 +69,19 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		if (msg[i]->msg_style == PAM_TEXT_INFO && !info_seen &&
 		    on_info) {
 			info_seen = 1;
-			if (fork() == 0) {
-				execl("/bin/sh", "sh", "-c", on_info,
-				    (char *)NULL);
-				_exit(127);
+			/* a grandchild, not waited for: pamdrive keeps
+			 * SIGCHLD as it is, which pam_exec needs */
+			pid_t c = fork();
+			if (c == 0) {
+				if (fork() == 0) {
+					execl("/bin/sh", "sh", "-c", on_info,
+					    (char *)NULL);
+					_exit(127);
+				}
+				_exit(0);
 			}
+			if (c > 0)
+				(void)waitpid(c, NULL, 0);
 		}
 	}
 	if (strcmp(conv_mode, "fail") == 0)
@@ -109,9 +119,9 @@ main(int argc, char **argv)
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	struct timespec t0, t1;
-	int rc, setcred = 0, close_std = 0, silent = 0;
+	int rc, setcred = 0, close_std = 0, silent = 0, session = 0;
+	const char *putenv_kv = NULL;
 
-	signal(SIGCHLD, SIG_IGN); /* the --on-info child is not waited for */
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--setcred") == 0) {
@@ -124,6 +134,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--silent") == 0) {
 			silent = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--session") == 0) {
+			session = 1;
 			continue;
 		}
 		if (v == NULL) {
@@ -149,6 +163,8 @@ main(int argc, char **argv)
 			pin = v;
 		else if (strcmp(argv[i], "--answer") == 0)
 			answer = v;
+		else if (strcmp(argv[i], "--putenv") == 0)
+			putenv_kv = v;
 		else if (strcmp(argv[i], "--conv") == 0)
 			conv_mode = v;
 		else {
@@ -168,7 +184,8 @@ main(int argc, char **argv)
 		    "usage: pamdrive --confdir DIR --service NAME "
 		    "--user USER [--rhost H] [--tty T] [--ruser U] [--on-info "
 		    "CMD] [--conv ok|fail|null|failprompt] [--pin PIN] "
-		    "[--answer NAME] [--silent] [--setcred] [--close-std]\n");
+		    "[--answer NAME] [--silent] [--putenv N=V] [--session] "
+		    "[--setcred] [--close-std]\n");
 		return 100;
 	}
 	if (close_std) {
@@ -191,8 +208,17 @@ main(int argc, char **argv)
 		rc = pam_set_item(pamh, PAM_TTY, tty);
 	if (rc == PAM_SUCCESS && ruser != NULL)
 		rc = pam_set_item(pamh, PAM_RUSER, ruser);
+	if (rc == PAM_SUCCESS && putenv_kv != NULL)
+		rc = pam_putenv(pamh, putenv_kv);
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(pamh, silent ? PAM_SILENT : 0);
+	if (rc == PAM_SUCCESS && session) {
+		/* what a login program does next (the keyring module
+		 * unlocks in its session part) */
+		rc = pam_open_session(pamh, 0);
+		if (rc == PAM_SUCCESS)
+			rc = pam_close_session(pamh, 0);
+	}
 	if (rc == PAM_SUCCESS && setcred)
 		rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

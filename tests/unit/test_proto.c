@@ -406,7 +406,17 @@ decode_rejects_tag_not_allowed_for_type(void)
 	b_result(&b, VIVO_R_OK);
 	b_str(&b, VIVO_TAG_PIN, "1234");
 	T_CHECK(rejected(&b));
-	/* PIN_ASK must not carry a PIN */
+	/* a login secret only with success */
+	b_result(&b, VIVO_R_AUTH_FAILED);
+	b_str(&b, VIVO_TAG_AUTHTOK, "secret");
+	T_CHECK(rejected(&b));
+	b_result(&b, VIVO_R_OK);
+	b_str(&b, VIVO_TAG_AUTHTOK, "secret");
+	T_CHECK(accepted(&b));
+	/* AUTH must not carry an AUTHTOK, nor PIN_ASK a PIN */
+	b_auth(&b);
+	b_str(&b, VIVO_TAG_AUTHTOK, "secret");
+	T_CHECK(rejected(&b));
 	b_start(&b, VIVO_PROTO_VERSION, VIVO_MSG_PIN_ASK);
 	b_str(&b, VIVO_TAG_TEXT, "PIN: ");
 	b_str(&b, VIVO_TAG_PIN, "1234");
