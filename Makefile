@@ -87,10 +87,17 @@ $(B)/vivo-helper: helper/vivo-helper.c $(B)/libvivo.a
 	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(LDFLAGS)
 
-# vivo-enroll links libpam: authtok set checks the password with a PAM stack
+# vivo-enroll links libpam: authtok set checks the password with a PAM stack.
+# Under ASan, libcrypt is linked in from the start: ASan looks up the real
+# crypt() when it starts, and pam_unix, dlopen()ed later with libcrypt,
+# would otherwise call through a NULL pointer.
+ENROLL_LIBS = -lpam
+ifeq ($(SANITIZE),1)
+ENROLL_LIBS += -Wl,--no-as-needed -lcrypt -Wl,--as-needed
+endif
 $(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
 	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
-	    $(B)/libvivo.a $(PKG_LIBS) -lpam $(LDFLAGS)
+	    $(B)/libvivo.a $(PKG_LIBS) $(ENROLL_LIBS) $(LDFLAGS)
 
 # ---- tests ---------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
