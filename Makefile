@@ -95,7 +95,8 @@ ENROLL_LIBS = -lpam
 ifeq ($(SANITIZE),1)
 ENROLL_LIBS += -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 endif
-$(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a
+# (relinked when the Makefile changes: ENROLL_LIBS lives here)
+$(B)/vivo-enroll: helper/vivo-enroll.c $(B)/libvivo.a Makefile
 	$(CC) $(ALL_CFLAGS) $(PROD_WARN) -fPIE -pie $(LDHARDEN) $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libvivo.a $(PKG_LIBS) $(ENROLL_LIBS) $(LDFLAGS)
 
