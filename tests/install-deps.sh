@@ -27,7 +27,8 @@ PKGS="build-essential pkg-config libpam0g-dev libpcsclite-dev libssl-dev \
 libconfig-dev libfido2-dev pcscd pcsc-tools python3 python3-cryptography python3-fido2 python3-pyscard \
 gnome-keyring libpam-gnome-keyring dbus-daemon \
 util-linux iproute2 procps binutils sudo valgrind clang libclang-rt-14-dev \
-llvm-14 clang-format dpkg-dev debhelper lintian groff-base man-db $*"
+llvm-14 clang-format dpkg-dev debhelper lintian groff-base man-db \
+libldap-dev slapd ldap-utils $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -43,8 +44,23 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	updated=1
+	# slapd: the tests start their own (tests/integration/slapd.py), in a
+	# temporary directory of their own. The package must neither make a
+	# directory of the machine's (no_configuration) nor start a server
+	# listening on every address (policy-rc.d, while apt runs).
+	echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		policy=/usr/sbin/policy-rc.d
+	fi
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get install -y -q --no-install-recommends $missing || {
+		[ -z "$policy" ] || rm -f "$policy"
+		exit 1
+	}
+	[ -z "$policy" ] || rm -f "$policy"
 fi
 # pcscd's packaging may start a system pcscd; our tests run their own in
 # a private namespace and never touch it.
