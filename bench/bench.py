@@ -854,6 +854,66 @@ class Bench:
             shutil.rmtree(where, ignore_errors=True)
         return res
 
+    # -- the directory: one user's lookup among 10,000 in slapd --
+    def directory_scale(self):
+        """Issue 15: what the directory adds to a login. A private slapd
+        (tests/integration/slapd.py) holds SCALE_USERS users, each with
+        one u2f value; bench/micro times vivo_enrollments_load() for one of
+        them over ldapi and over TLS on loopback (ldaps), against the same
+        load from a local file (no directory): the difference is what the
+        directory adds to a login."""
+        sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+        from slapd import Slapd
+        say(f"[directory] one user among {SCALE_USERS} in slapd")
+        kh = "11" * 64
+        pub = "04" + "22" * 64
+        line = ("vivo1 label=flex method=u2f created=2026-11-30T08:00:00Z "
+                f"u2f.appid={APPID} u2f.keyhandle={kh} u2f.pubkey={pub}")
+        res = {"users": SCALE_USERS}
+        where = f"{BD}/directory"
+        shutil.rmtree(where, ignore_errors=True)
+        os.makedirs(where + "/local/.public", mode=0o755)
+        os.makedirs(where + "/dir", mode=0o755)
+        os.chmod(where, 0o755)
+        s = Slapd(where + "/slapd")
+        try:
+            s.start()
+            res["load_s"] = round(s.bulk_users(SCALE_USERS,
+                                               values_for=lambda i: [line]), 2)
+            user = f"user{SCALE_USERS // 2:05d}"
+            with open(f"{where}/local/.public/{user}", "w") as f:
+                f.write('version = 1;\nimplants = ( { label = "flex"; '
+                        'method = "u2f"; created = "2026-11-30T08:00:00Z"; '
+                        f'u2f = {{ appid = "{APPID}"; keyhandle = "{kh}"; '
+                        f'pubkey = "{pub}"; counter = 0L; }}; }} );\n')
+            cfgs = {"local": f'store = "{where}/local";\n'}
+            for k, uri in (("ldapi", s.uri_ldapi), ("ldaps", s.uri_ldaps)):
+                cfgs[k] = (f'store = "{where}/dir";\ndirectory = {{ uri = '
+                           f'"{uri}"; base = "{s.BASE}"; ca_file = '
+                           f'"{s.ca_file}"; }};\n')
+            for k, body in cfgs.items():
+                path = f"{where}/{k}.conf"
+                with open(path, "w") as f:
+                    f.write(body + f'methods = [ "u2f" ];\n'
+                            f'u2f = {{ appid = "{APPID}"; }};\n')
+                r = subprocess.run([f"{BB}/micro", "lookup", path, user,
+                                    str(max(50, min(RUNS, 500)))],
+                                   capture_output=True, text=True)
+                res[k + "_ms"] = (self.micro_stats(r.stdout)
+                                  if r.returncode == 0
+                                  else {"error": r.stderr.strip()})
+            if "median" in res["local_ms"] and "median" in res["ldapi_ms"]:
+                res["added_ldapi_ms"] = round(res["ldapi_ms"]["median"] -
+                                              res["local_ms"]["median"], 3)
+            if "median" in res["local_ms"] and "median" in res["ldaps_ms"]:
+                res["added_ldaps_ms"] = round(res["ldaps_ms"]["median"] -
+                                              res["local_ms"]["median"], 3)
+            res["filesystem"] = fs_type(where)
+        finally:
+            s.stop()
+            shutil.rmtree(where, ignore_errors=True)
+        return res
+
     @staticmethod
     def micro_stats(text):
         kv = dict(p.split("=") for p in text.split()[1:])
@@ -934,6 +994,12 @@ def targets(res):
     if sc:
         t.append(dict(name=f"lookup among {SCALE_USERS} users <= 1 ms (median)",
                       value=sc["median"], limit=1.0, met=sc["median"] <= 1.0))
+    d = res.get("directory", {})
+    if "added_ldapi_ms" in d:
+        v = d["added_ldapi_ms"]
+        t.append(dict(name=f"directory over ldapi, among {SCALE_USERS} users: "
+                      "added to a login <= 5 ms (median)", value=v, limit=5.0,
+                      met=v <= 5.0))
     return t
 
 
@@ -1013,6 +1079,15 @@ def table(res):
                        f"{fmt(r['miss_ms'])})")
         else:
             out.append(f"hand-scan lookup among {users} users: {r.get('error')}")
+    d = res.get("directory", {})
+    for k in ("local", "ldapi", "ldaps"):
+        v = d.get(k + "_ms", {})
+        out.append(f"directory, one user among {d.get('users')} in slapd, "
+                   f"enrollments loaded from {k}: "
+                   + (f"{fmt(v)} ms" if "median" in v else str(v.get("error"))))
+    if "added_ldapi_ms" in d:
+        out.append(f"  added to a login: ldapi {d['added_ldapi_ms']} ms, "
+                   f"ldaps {d.get('added_ldaps_ms')} ms (medians)")
     out.append("")
     out.append("targets:")
     for t in res["targets"]:
@@ -1058,6 +1133,7 @@ def main():
         res["module_mappings"] = b.maps
         res["scale"] = b.scale()
         res["identify"] = b.identify_scale()
+        res["directory"] = b.directory_scale()
     finally:
         if b is not None:
             b.stop(b.slot1)

@@ -6,7 +6,10 @@
  *   micro lookup CONFIG USER N
  *       N times: vivo_enrollments_load(), exactly what vivo-helper calls to
  *       find and load one user's enrollments (path, safety checks of the
- *       file and every parent directory, read, libconfig parse, checks).
+ *       file and every parent directory, read, libconfig parse, checks;
+ *       with a `directory` in CONFIG, the directory's answer too, which
+ *       must be fresh: the child process, libldap, the search, the local
+ *       state file).
  *   micro update STOREFILE LABEL N
  *       N times: vivo_store_update() with an update that changes nothing:
  *       what the helper does to make a u2f counter or an hmac state
@@ -30,6 +33,7 @@
  * <count> for lookup). Exit 1 if any call fails.
  */
 #include "auth.h"
+#include "directory.h"
 #include "identify.h"
 #include "config.h"
 #include "uid.h"
@@ -212,12 +216,16 @@ main(int argc, char **argv)
 			int r = vivo_enrollments_load(&cfg, argv[3],
 			    VIVO_EN_REQUEST, en, err, sizeof(err));
 			t[i] = now_ns() - t0;
-			size_t found =
-			    en->st[VIVO_ST_SYSTEM].n + en->st[VIVO_ST_PUBLIC].n;
-			if (r != VIVO_R_OK || found == 0) {
+			size_t found = 0;
+			for (int s = 0; s < VIVO_ST_N; s++)
+				found += en->st[s].n;
+			if (r != VIVO_R_OK || found == 0 ||
+			    (cfg.dir.uri[0] != '\0' &&
+				en->dir_state != VIVO_DIR_FRESH)) {
 				fprintf(stderr, "micro: %s: %s\n", argv[3],
-				    r != VIVO_R_OK ? err
-						   : "no enrollment found");
+				    r != VIVO_R_OK   ? err
+					: found == 0 ? "no enrollment found"
+						     : en->dir_why);
 				return 1;
 			}
 			entries = found;

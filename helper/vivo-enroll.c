@@ -11,6 +11,8 @@
 #include "lib/authtok.h"
 #include "lib/card.h"
 #include "lib/config.h"
+#include "lib/directory.h"
+#include "lib/dirval.h"
 #include "lib/file.h"
 #include "lib/harden.h"
 #include "lib/identify.h"
@@ -56,7 +58,10 @@ struct opts {
 	int pin_stdin;     /* fido2: the PIN is one line of stdin */
 	int authtok_stdin; /* authtok set: the password is one line of stdin */
 	int no_check;      /* authtok set: do not check the password first */
-	const char *check_with; /* authtok set: the PAM service to check it */
+	const char *check_with;  /* authtok set: the PAM service to check it */
+	int directory;           /* add/remove: the directory, not a file */
+	const char *bind_dn;     /* --directory: bind as (else SASL EXTERNAL) */
+	const char *bind_pwfile; /* --directory: that DN's password file */
 };
 
 /* No secret is held when this runs: the paths that hold one (hmac add)
@@ -105,8 +110,13 @@ usage(void)
 	    "  add --method hmac --slot 1|2 (--secret-stdin | --program "
 	    "[--yes])\n"
 	    "      [--user NAME] [--label TEXT] [--timeout N]\n"
+	    "  add --method fido2|u2f ... --directory\n"
+	    "      [--bind-dn DN --bind-password-file FILE]\n"
 	    "  list [--user NAME]\n"
 	    "  remove --label TEXT [--user NAME]\n"
+	    "  remove --label TEXT --directory [--user NAME]\n"
+	    "      [--bind-dn DN --bind-password-file FILE]\n"
+	    "  export --label TEXT [--user NAME]\n"
 	    "  test [--user NAME] [--timeout N] [--pin-stdin]\n"
 	    "  authtok set [--user NAME] [--label TEXT] [--authtok-stdin]\n"
 	    "      [--check-with SERVICE | --no-check] [--timeout N] "
@@ -148,6 +158,10 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			o->no_check = 1;
 			continue;
 		}
+		if (strcmp(k, "--directory") == 0) {
+			o->directory = 1;
+			continue;
+		}
 		if (strcmp(k, "--require-pin") == 0 ||
 		    strcmp(k, "--resident") == 0 ||
 		    strcmp(k, "--pin-stdin") == 0) {
@@ -172,7 +186,14 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			o->method = v;
 		else if (strcmp(k, "--label") == 0)
 			o->label = v;
-		else if (strcmp(k, "--check-with") == 0) {
+		else if (strcmp(k, "--bind-dn") == 0)
+			o->bind_dn = v;
+		else if (strcmp(k, "--bind-password-file") == 0) {
+			if (v[0] != '/')
+				die(EXIT_USAGE,
+				    "--bind-password-file: an absolute path");
+			o->bind_pwfile = v;
+		} else if (strcmp(k, "--check-with") == 0) {
 			if (v[0] == '\0' || strchr(v, '/') != NULL)
 				die(EXIT_USAGE,
 				    "--check-with: a PAM service "
@@ -650,6 +671,82 @@ out:
 	return ok;
 }
 
+/* Without --bind-dn, vivo-enroll binds with SASL EXTERNAL: the identity
+ * ldapi:// proves (the caller's uid). Over TLS it would prove nothing. */
+static void
+check_write_bind(const struct opts *o, const struct vivo_config *c)
+{
+	if (o->bind_dn == NULL && strncmp(c->dir.uri, "ldapi://", 8) != 0)
+		die(EXIT_USAGE,
+		    "--directory over %s needs --bind-dn and "
+		    "--bind-password-file (SASL EXTERNAL, the default, works "
+		    "over ldapi:// only)",
+		    c->dir.uri[0] ? c->dir.uri : "(no directory.uri)");
+}
+
+/* The user's enrollments in the directory now (labels, duplicates; with
+ * vals, the values themselves, index for index). A directory that does
+ * not answer, or has no entry for the user, stops the command: 0 / -1
+ * with f. */
+static int
+dir_current(const struct vivo_config *c, const char *user,
+    struct vivo_store *st, char (*vals)[VIVO_DIRVAL_MAX + 1], size_t *nvals,
+    struct fail *f)
+{
+	char **v = NULL, why[512], dn[512] = "";
+	size_t n = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (c->dir.uri[0] == '\0')
+		return failed(f, 1,
+		    "no directory in the config (directory = "
+		    "{ uri = ...; base = ...; })");
+	r = vivo_dir_fetch(
+	    &c->dir, user, &v, &n, dn, sizeof(dn), why, sizeof(why));
+	if (r != VIVO_DIRF_FOUND)
+		return failed(f, 1, "directory %s: %s", c->dir.uri, why);
+	if (nvals != NULL)
+		*nvals = 0;
+	for (size_t i = 0; i < n && st->n < VIVO_ENTRIES_MAX; i++) {
+		char w[200];
+		if (vivo_dirval_parse(c, v[i], &st->e[st->n], w, sizeof(w)) !=
+		    0)
+			continue;
+		if (vals != NULL) {
+			(void)vivo_strlcpy(
+			    vals[st->n], v[i], VIVO_DIRVAL_MAX + 1);
+			(*nvals)++;
+		}
+		st->n++;
+	}
+	vivo_dir_free_values(v, n);
+	return 0;
+}
+
+/* add --directory, after the tap: the value goes to the user's entry. */
+static int
+dir_store(const struct opts *o, const struct vivo_config *c, const char *user,
+    struct vivo_entry *e, const struct vivo_enroll_req *req, struct fail *f)
+{
+	static struct vivo_store st, none;
+	char *line = NULL, why[512];
+	int ok;
+
+	if (dir_current(c, user, &st, NULL, NULL, f) != 0 ||
+	    is_dup(&st, user, req, e, f) != 0 ||
+	    choose_label(o, &st, &none, user, e, f) != 0)
+		return -1;
+	if (vivo_dirval_format(e, &line) != 0)
+		return failed(f, 1, "cannot write the enrollment as one line");
+	ok = vivo_dir_write(
+	    c, user, line, 0, o->bind_dn, o->bind_pwfile, why, sizeof(why));
+	free(line);
+	if (ok != 0)
+		return failed(f, 1, "directory %s: %s", c->dir.uri, why);
+	return 0;
+}
+
 /* What the method needs before the tap (an hmac slot secret). 0 / -1. */
 static int
 prepare(const struct opts *o, struct vivo_enroll_req *req, struct fail *f)
@@ -738,9 +835,34 @@ cmd_add(struct opts *o)
 	if ((m = vivo_method_from_name(o->method)) == 0)
 		die(EXIT_USAGE, "unknown method \"%s\" (fido2, u2f, hmac, uid)",
 		    o->method);
+	if ((o->bind_dn != NULL) != (o->bind_pwfile != NULL) ||
+	    (!o->directory && o->bind_dn != NULL))
+		die(EXIT_USAGE,
+		    "--bind-dn and --bind-password-file go together, with "
+		    "--directory");
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
-	write_target(&c, cfg_path(o), user, &pw, m, &t);
+	if (o->directory) {
+		static struct vivo_store cur, none;
+		struct vivo_entry probe_e;
+		if (m == VIVO_M_HMAC || (m == VIVO_M_UID && !c.dir.allow_uid))
+			die(1,
+			    "--directory: only fido2 and u2f enrollments (and "
+			    "uid with directory.allow_uid) may live in a "
+			    "directory; an hmac state rolls on each machine");
+		/* before the tap: the directory answers, the user has an
+		 * entry, and the label is free */
+		check_write_bind(o, &c);
+		if (dir_current(&c, user, &cur, NULL, NULL, &f) != 0)
+			die(f.status, "%s", f.why);
+		memset(&probe_e, 0, sizeof(probe_e));
+		if (choose_label(o, &cur, &none, user, &probe_e, &f) != 0)
+			die(f.status, "%s", f.why);
+		memset(&t, 0, sizeof(t));
+		t.owner = geteuid();
+		(void)vivo_strlcpy(t.path, c.dir.uri, sizeof(t.path));
+	} else
+		write_target(&c, cfg_path(o), user, &pw, m, &t);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		die(1, "out of memory");
 	x->m = vivo_method_find(m);
@@ -784,8 +906,10 @@ cmd_add(struct opts *o)
 	if (ok == 0 && x->req.note[0] != '\0')
 		printf("Note: %s.\n", x->req.note);
 	if (ok == 0)
-		ok = store_entry(o, &c, &t, user, &x->e, &x->req, &f);
-	if (ok == 0 && t.owner == 0)
+		ok = o->directory
+		    ? dir_store(o, &c, user, &x->e, &x->req, &f)
+		    : store_entry(o, &c, &t, user, &x->e, &x->req, &f);
+	if (ok == 0 && t.owner == 0 && !o->directory)
 		index_entry(&c, user, x);
 	(void)vivo_strlcpy(label, x->e.label, sizeof(label));
 	OPENSSL_cleanse(x, sizeof(*x));
@@ -864,8 +988,15 @@ cmd_list(struct opts *o)
 		list_store(&sealed, "system", &en->st[VIVO_ST_SYSTEM], &count);
 		list_store(&sealed, "public", &en->st[VIVO_ST_PUBLIC], &count);
 		list_store(&sealed, "user", &en->st[VIVO_ST_USER], &count);
+		list_store(&sealed,
+		    en->dir_state == VIVO_DIR_CACHED ? "directory (cached)"
+						     : "directory",
+		    &en->st[VIVO_ST_DIRECTORY], &count);
 		explicit_bzero(&sealed, sizeof(sealed));
 	}
+	if (en->dir_state == VIVO_DIR_CACHED ||
+	    en->dir_state == VIVO_DIR_UNAVAILABLE)
+		printf("(directory %s: %s)\n", c.dir.uri, en->dir_why);
 	if (count == 0)
 		printf("No implants enrolled for %s.\n", user);
 	free(en);
@@ -925,6 +1056,100 @@ cmd_remove(struct opts *o)
 	    in_s ? t.path : t.other);
 	printf("Removed \"%s\" for %s; %zu implant(s) remain.\n", o->label,
 	    user, left);
+	return 0;
+}
+
+/* remove --label L --directory: delete that value from the user's entry. */
+static int
+cmd_remove_directory(struct opts *o)
+{
+	static struct vivo_store st;
+	static char vals[VIVO_ENTRIES_MAX][VIVO_DIRVAL_MAX + 1];
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], why[512];
+	const char *user;
+	struct fail f = { 0, "" };
+	size_t nvals = 0;
+	int i;
+
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	check_write_bind(o, &c);
+	if (dir_current(&c, user, &st, vals, &nvals, &f) != 0)
+		die(f.status, "%s", f.why);
+	if ((i = vivo_store_find(&st, o->label)) < 0)
+		die(1, "%s has no implant labelled \"%s\" in the directory",
+		    user, o->label);
+	if (vivo_dir_write(&c, user, vals[i], 1, o->bind_dn, o->bind_pwfile,
+		why, sizeof(why)) != 0)
+		die(1, "directory %s: %s", c.dir.uri, why);
+	vivo_info("removed implant \"%s\" of %s from the directory %s",
+	    o->label, user, c.dir.uri);
+	printf("Removed \"%s\" for %s from the directory; every machine "
+	       "refuses it at its next lookup.\n",
+	    o->label, user);
+	return 0;
+}
+
+/* export --label L: the one-line form of a local enrollment. */
+static int
+cmd_export(struct opts *o)
+{
+	struct vivo_config c;
+	struct passwd pw;
+	char pwbuf[4096], reason[512], *line = NULL, why[200];
+	const char *user;
+	struct vivo_enrollments *en;
+	const struct vivo_entry *e = NULL;
+	struct vivo_entry back;
+
+	if (o->label == NULL)
+		die(EXIT_USAGE, "export needs --label TEXT");
+	load_config(o, &c);
+	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
+	if ((en = calloc(1, sizeof(*en))) == NULL)
+		die(1, "out of memory");
+	c.dir.uri[0] = '\0'; /* the local enrollments */
+	if (vivo_enrollments_load(&c, user, VIVO_EN_LIST, en, reason,
+		sizeof(reason)) != VIVO_R_OK)
+		die(1, "%s", reason);
+	for (int s = 0; s < VIVO_ST_N && e == NULL; s++) {
+		int i = vivo_store_find(&en->st[s], o->label);
+		if (i >= 0)
+			e = &en->st[s].e[i];
+	}
+	if (e == NULL)
+		die(1, "%s has no implant labelled \"%s\"%s", user, o->label,
+		    en->protected_unreadable ? " that this caller may read"
+					     : "");
+	if (e->method == VIVO_M_HMAC)
+		die(1,
+		    "\"%s\" is an hmac enrollment: its state rolls on this "
+		    "machine and holds a sealed secret; it cannot be exported",
+		    o->label);
+	if (vivo_dirval_format(e, &line) != 0)
+		die(1, "cannot write \"%s\" as one line", o->label);
+	/* what we print must read back as the same enrollment */
+	{
+		struct vivo_config any = c;
+		any.dir.allow_uid = 1;
+		any.methods |= e->method;
+		if (vivo_dirval_parse(&any, line, &back, why, sizeof(why)) != 0)
+			die(1,
+			    "internal error: the line does not read back: %s",
+			    why);
+		explicit_bzero(&back, sizeof(back));
+	}
+	if (e->method == VIVO_M_UID)
+		fprintf(stderr,
+		    "vivo-enroll: warning: this uid enrollment holds a hash of "
+		    "the chip's UID; whoever can read it can test UIDs against "
+		    "it. Put it only where the directory hides it (and set "
+		    "directory.allow_uid).\n");
+	printf("%s\n", line);
+	free(line);
+	free(en);
 	return 0;
 }
 
@@ -1420,14 +1645,31 @@ main(int argc, char **argv)
 		parse_opts(argc - i, argv + i,
 		    "--method --user --label --timeout "
 		    "--slot --secret-stdin --program --yes "
-		    "--require-pin --resident --pin-stdin",
+		    "--require-pin --resident --pin-stdin "
+		    "--directory --bind-dn --bind-password-file",
 		    &o);
 		return cmd_add(&o);
+	} else if (strcmp(cmd, "export") == 0) {
+		parse_opts(argc - i, argv + i, "--label --user", &o);
+		return cmd_export(&o);
 	} else if (strcmp(cmd, "list") == 0) {
 		parse_opts(argc - i, argv + i, "--user", &o);
 		return cmd_list(&o);
 	} else if (strcmp(cmd, "remove") == 0) {
-		parse_opts(argc - i, argv + i, "--label --user", &o);
+		parse_opts(argc - i, argv + i,
+		    "--label --user --directory --bind-dn "
+		    "--bind-password-file",
+		    &o);
+		if ((o.bind_dn != NULL) != (o.bind_pwfile != NULL) ||
+		    (!o.directory && o.bind_dn != NULL))
+			die(EXIT_USAGE,
+			    "--bind-dn and --bind-password-file go together, "
+			    "with --directory");
+		if (o.directory) {
+			if (o.label == NULL)
+				die(EXIT_USAGE, "remove needs --label TEXT");
+			return cmd_remove_directory(&o);
+		}
 		return cmd_remove(&o);
 	} else if (strcmp(cmd, "migrate") == 0) {
 		parse_opts(argc - i, argv + i, "", &o);
@@ -1455,7 +1697,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		usage();
 	die(EXIT_USAGE,
-	    "unknown command \"%s\" (add, list, remove, test, probe, "
-	    "migrate, authtok set|clear)",
+	    "unknown command \"%s\" (add, list, remove, export, test, "
+	    "probe, migrate, authtok set|clear)",
 	    cmd);
 }

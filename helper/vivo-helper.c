@@ -258,6 +258,8 @@ main(int argc, char **argv)
 	char cerr[512], ereason[4 * VIVO_TEXT_MAX + 1],
 	    euser[4 * VIVO_USER_MAX + 1];
 	int hardened = vivo_harden_process(), herr = errno;
+	int64_t started =
+	    vivo_now_ms(); /* about when the module's clock began */
 
 	(void)argc;
 	(void)argv;
@@ -326,7 +328,23 @@ main(int argc, char **argv)
 	vivo_dbg(
 	    "user=%s timeout=%u methods=%#x", euser, a.timeout, cfg.methods);
 	watchdog_timeout = a.timeout;
-	if (arm_watchdog(a.timeout) != 0)
+	if (cfg.dir.uri[0] != '\0' && geteuid() == 0) {
+		/* The directory lookup must end within the module's bounds:
+		 * before the first WAIT (named login: it comes before the
+		 * cue), or within the grace after the tap window (hand-scan:
+		 * it comes after the tap); 1 s is left for the rest. */
+		int64_t bound = identify_mode
+		    ? (int64_t)a.timeout * 1000 + VIVO_GRACE_MS - 1500
+		    : (req.timeout != 0 &&
+				  (int64_t)req.timeout * 1000 + 500 <
+				      VIVO_STARTUP_MS
+			      ? (int64_t)req.timeout * 1000 + 500
+			      : VIVO_STARTUP_MS) -
+			1000;
+		cfg.dir.deadline = started + bound;
+		watchdog_timeout = a.timeout + cfg.dir.timeout + 1;
+	}
+	if (arm_watchdog(watchdog_timeout) != 0)
 		return reply(VIVO_R_INTERNAL, "cannot arm the watchdog", NULL,
 		    NULL, NULL);
 	/* the sealed login secrets: root's alone, released only where the

@@ -42,6 +42,8 @@
 #define STARTUP_MS 10000 /* helper: request to WAIT or RESULT */
 #define GRACE_MS 5000    /* after the tap timeout: the card work */
 #define REAP_MS 2000     /* after RESULT: exit */
+_Static_assert(STARTUP_MS == VIVO_STARTUP_MS && GRACE_MS == VIVO_GRACE_MS,
+    "the helper's view of the module's bounds (proto.h)");
 
 struct args {
 	const char *config; /* "" = the helper's default */

@@ -149,7 +149,8 @@ section man/vivo-enroll.1 SYNOPSIS | plain | awk '
 	  for (i = 1; i <= n; i++) { t = w[i]; gsub(/[][()|]/, "", t)
 		if (t == "") continue
 		if (t == "add" || t == "list" || t == "remove" || t == "test" ||
-		    t == "probe" || t == "migrate" || t == "authtok") {
+		    t == "probe" || t == "migrate" || t == "authtok" ||
+		    t == "export") {
 			cmd = t; justcmd = 1; continue
 		}
 		if (justcmd && t ~ /^[a-z][a-z0-9-]*$/) cmd = cmd " " t

@@ -294,6 +294,8 @@ t "libpam-vivo Recommends: vivo-enroll" \
     "field '$DEB_PAM' Recommends | grep -q vivo-enroll"
 t "libpam-vivo Depends: libfido2-1 (the helper dlopen()s it for fido2)" \
     "field '$DEB_PAM' Depends | grep -q 'libfido2-1'"
+t "libpam-vivo Depends: libldap (the helper dlopen()s it for a directory)" \
+    "field '$DEB_PAM' Depends | grep -q 'libldap-2.5-0 | libldap2'"
 t "vivo-enroll Depends: libpam-vivo (= the same version)" \
     "field '$DEB_ENROLL' Depends | grep -q \"libpam-vivo (= \$(field '$DEB_PAM' Version))\""
 prof=$x/pam/usr/share/pam-configs/vivo

@@ -6,6 +6,8 @@
  * changes durable, and say what the log and the person are told.
  */
 #include "auth.h"
+
+#include "directory.h"
 #include "decide.h"
 #include "fido2.h"
 #include "identify.h"
@@ -52,6 +54,9 @@ commit(void *ctx, const struct vivo_try *x, vivo_entry_update_fn fn, void *arg,
 	char pwbuf[4096];
 	int r;
 
+	if (x->store == VIVO_ST_DIRECTORY)
+		return vivo_dir_commit(
+		    x->cfg, x->user, x->e, fn, arg, reason, reasonsz);
 	if (x->store != VIVO_ST_USER)
 		return vivo_store_update(en->path[x->store], geteuid(),
 		    x->store == VIVO_ST_PUBLIC ? 0644 : 0600, x->e->label, fn,
@@ -121,6 +126,8 @@ store_writable(const struct vivo_enrollments *en, int store)
 
 	if (store == VIVO_ST_USER || geteuid() == 0)
 		return 1;
+	if (store == VIVO_ST_DIRECTORY)
+		return 0;
 	return stat(en->path[store], &st) == 0 && st.st_uid == geteuid();
 }
 
@@ -293,6 +300,16 @@ vivo_authenticate(struct vivo_auth *a)
 		    "entries "
 		    "and the user store)",
 		    a->user, (unsigned)geteuid(), en->path[VIVO_ST_SYSTEM]);
+		goto out;
+	}
+	if (usable == 0 && en->dir_state == VIVO_DIR_UNAVAILABLE) {
+		/* "unreachable" is not "not enrolled": the password (or the
+		 * next module) must say */
+		a->result = VIVO_R_UNAVAILABLE;
+		vivo_setf(a->reason, sizeof(a->reason),
+		    "no local enrollment of %s, and the directory gave "
+		    "nothing: %s",
+		    a->user, en->dir_why);
 		goto out;
 	}
 	if (usable == 0) {

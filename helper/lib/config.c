@@ -58,6 +58,12 @@ vivo_config_defaults(struct vivo_config *c)
 	snprintf(c->rpid, sizeof(c->rpid), "pam://%s", host);
 	c->fido2_check_counter = 1;
 	c->fido2_min_pin_retries = VIVO_FIDO2_PIN_RETRIES_FLOOR;
+	(void)vivo_strlcpy(
+	    c->dir.filter, VIVO_DIR_FILTER_DEFAULT, sizeof(c->dir.filter));
+	(void)vivo_strlcpy(
+	    c->dir.attribute, VIVO_DIR_ATTR_DEFAULT, sizeof(c->dir.attribute));
+	c->dir.timeout = VIVO_DIR_TIMEOUT_DEFAULT;
+	c->dir.cache_ttl = VIVO_DIR_CACHE_TTL_DEFAULT;
 }
 
 /*
@@ -289,6 +295,134 @@ parse_fido2(
 	return 0;
 }
 
+/* An LDAP attribute description: a letter, then letters, digits, '-'. */
+static int
+attr_valid(const char *a)
+{
+	if (!((a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z')))
+		return 0;
+	for (; *a != '\0'; a++)
+		if (!((*a >= 'a' && *a <= 'z') || (*a >= 'A' && *a <= 'Z') ||
+			(*a >= '0' && *a <= '9') || *a == '-'))
+			return 0;
+	return 1;
+}
+
+/* directory = { uri; base; filter; attribute; timeout; ca_file; cache_ttl;
+ * bind_dn; bind_password_file; allow_uid; } */
+static int
+parse_directory(
+    config_setting_t *g, struct vivo_config *c, char *err, size_t errlen)
+{
+	struct vivo_dir_cfg *d = &c->dir;
+	const char *pct;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		snprintf(err, errlen, "directory: expected a group { ... }");
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		struct {
+			const char *name;
+			char *out;
+			size_t cap;
+		} strs[] = {
+			{ "uri", d->uri, sizeof(d->uri) },
+			{ "base", d->base, sizeof(d->base) },
+			{ "filter", d->filter, sizeof(d->filter) },
+			{ "attribute", d->attribute, sizeof(d->attribute) },
+			{ "ca_file", d->ca_file, sizeof(d->ca_file) },
+			{ "bind_dn", d->bind_dn, sizeof(d->bind_dn) },
+			{ "bind_password_file", d->bind_password_file,
+			    sizeof(d->bind_password_file) },
+		};
+		size_t j;
+		int v;
+
+		for (j = 0; j < VIVO_NELEM(strs); j++)
+			if (strcmp(name, strs[j].name) == 0)
+				break;
+		if (j < VIVO_NELEM(strs)) {
+			if (get_string(
+				s, strs[j].out, strs[j].cap, err, errlen))
+				return -1;
+		} else if (strcmp(name, "timeout") == 0 ||
+		    strcmp(name, "cache_ttl") == 0) {
+			int is_t = name[0] == 't';
+			if (config_setting_type(s) != CONFIG_TYPE_INT ||
+			    (v = config_setting_get_int(s)) < (is_t ? 1 : 0) ||
+			    v > (is_t ? VIVO_DIR_TIMEOUT_MAX : 31622400)) {
+				snprintf(err, errlen,
+				    is_t ? "directory.timeout: expected 1..60"
+					 : "directory.cache_ttl: expected "
+					   "0..31622400 (seconds)");
+				return -1;
+			}
+			*(is_t ? &d->timeout : &d->cache_ttl) = (unsigned)v;
+		} else if (strcmp(name, "allow_uid") == 0) {
+			if (get_bool(s, &d->allow_uid, err, errlen))
+				return -1;
+		} else {
+			snprintf(err, errlen,
+			    "directory.%.32s: unknown setting", name);
+			return -1;
+		}
+	}
+	if (strncmp(d->uri, "ldaps://", 8) != 0 &&
+	    strncmp(d->uri, "ldap://", 7) != 0 &&
+	    strncmp(d->uri, "ldapi://", 8) != 0) {
+		snprintf(err, errlen,
+		    "directory.uri: expected one ldaps://, ldap:// (StartTLS) "
+		    "or ldapi:// URI");
+		return -1;
+	}
+	if (strpbrk(d->uri, " \t,") != NULL) {
+		snprintf(err, errlen, "directory.uri: one URI only");
+		return -1;
+	}
+	if (d->base[0] == '\0') {
+		snprintf(err, errlen, "directory.base: missing");
+		return -1;
+	}
+	if ((pct = strstr(d->filter, "%u")) == NULL || d->filter[0] != '(') {
+		snprintf(err, errlen,
+		    "directory.filter: expected an LDAP filter with %%u");
+		return -1;
+	}
+	for (const char *p = d->filter; (p = strchr(p, '%')) != NULL; p += 2)
+		if (p[1] != 'u') {
+			snprintf(err, errlen,
+			    "directory.filter: only %%u may follow '%%'");
+			return -1;
+		}
+	if (!attr_valid(d->attribute)) {
+		snprintf(
+		    err, errlen, "directory.attribute: not an attribute name");
+		return -1;
+	}
+	if (strncmp(d->uri, "ldapi://", 8) != 0 && d->ca_file[0] != '/') {
+		snprintf(err, errlen,
+		    "directory.ca_file: an absolute path is required for TLS "
+		    "(every URI but ldapi://)");
+		return -1;
+	}
+	if (d->ca_file[0] != '\0' && d->ca_file[0] != '/') {
+		snprintf(err, errlen, "directory.ca_file: must be absolute");
+		return -1;
+	}
+	if ((d->bind_dn[0] != '\0') != (d->bind_password_file[0] != '\0') ||
+	    (d->bind_password_file[0] != '\0' &&
+		d->bind_password_file[0] != '/')) {
+		snprintf(err, errlen,
+		    "directory.bind_dn and bind_password_file: both or "
+		    "neither, and the file's path absolute");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_list(config_setting_t *s, char *err, size_t errlen)
 {
@@ -514,6 +648,8 @@ parse_setting(
 		return get_bool(s, &c->authtok, err, errlen);
 	} else if (strcmp(name, "services") == 0) {
 		return parse_services(s, c, err, errlen);
+	} else if (strcmp(name, "directory") == 0) {
+		return parse_directory(s, c, err, errlen);
 	} else {
 		snprintf(err, errlen, "%.64s: unknown setting", name);
 		return -1;

@@ -7,6 +7,7 @@
 
 #include <libconfig.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define VIVO_CONFIG_DEFAULT "/etc/security/pam_vivo.conf"
@@ -45,6 +46,28 @@ struct vivo_service_cfg {
 	int authtok;
 };
 
+/* `directory`: enrollments read from an LDAP directory (directory.h). */
+#define VIVO_DIR_FILTER_DEFAULT "(&(objectClass=posixAccount)(uid=%u))"
+#define VIVO_DIR_ATTR_DEFAULT "vivoImplant"
+#define VIVO_DIR_TIMEOUT_DEFAULT 3
+#define VIVO_DIR_TIMEOUT_MAX 60
+#define VIVO_DIR_CACHE_TTL_DEFAULT 86400
+struct vivo_dir_cfg {
+	char uri[512];  /* ldaps://, ldap:// (StartTLS) or ldapi://; "" = off */
+	char base[512]; /* search base */
+	char filter[512];   /* %u: the user name, escaped (RFC 4515) */
+	char attribute[64]; /* the attribute holding the values */
+	unsigned timeout;   /* seconds for the whole lookup */
+	char ca_file[512];  /* CA certificates (PEM) for TLS */
+	unsigned cache_ttl; /* seconds a cached answer stays usable; 0 = none */
+	char bind_dn[512];  /* "" = anonymous */
+	char bind_password_file[512]; /* root-only file with the password */
+	int allow_uid; /* uid enrollments too (the site hides them) */
+	/* not a key: set by the helper, vivo_now_ms() by which a lookup must
+	 * be over to fit the module's bounds (0: only timeout counts) */
+	int64_t deadline;
+};
+
 struct vivo_config {
 	unsigned timeout;                    /* seconds to wait for a tap */
 	char readers[VIVO_READERS_MAX][128]; /* name substrings */
@@ -61,6 +84,7 @@ struct vivo_config {
 	unsigned fido2_min_pin_retries; /* send no PIN below this */
 	int identify; /* no PAM_USER: the implant says who it is */
 	int authtok;  /* release the sealed login secret as PAM_AUTHTOK */
+	struct vivo_dir_cfg dir; /* `directory` */
 	struct vivo_service_cfg services[VIVO_SERVICES_MAX];
 	size_t nservices;
 	char service[VIVO_SERVICE_NAME_MAX + 1]; /* applied, or "" */

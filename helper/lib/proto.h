@@ -22,6 +22,13 @@
 #define VIVO_PROTO_VERSION 1
 #define VIVO_MSG_MAX 4096 /* largest body (after the length word) */
 
+/* The module's bounds on the helper (pam_vivo.c STARTUP_MS and GRACE_MS,
+ * which must equal these): from the request to the first WAIT or RESULT,
+ * and after the tap timeout. The helper fits its directory lookup inside
+ * them (vivo-helper.c). */
+#define VIVO_STARTUP_MS 10000
+#define VIVO_GRACE_MS 5000
+
 enum vivo_msg_type {
 	/* module -> helper: authenticate USER */
 	VIVO_MSG_AUTH = 1,

@@ -3,6 +3,8 @@
  * store.c - see store.h.
  */
 #include "store.h"
+
+#include "directory.h"
 #include "file.h"
 #include "proto.h"
 #include "log.h"
@@ -486,6 +488,19 @@ format_entry(config_setting_t *list, const struct vivo_entry *e)
 }
 
 int
+vivo_store_entry_to_setting(config_setting_t *list, const struct vivo_entry *e)
+{
+	return format_entry(list, e);
+}
+
+int
+vivo_store_entry_from_setting(
+    config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen)
+{
+	return parse_entry(g, e, err, errlen);
+}
+
+int
 vivo_store_format(const struct vivo_store *s, char **text, size_t *len)
 {
 	config_t cfg;
@@ -927,8 +942,8 @@ keep_public(struct vivo_store *s)
 	return dropped;
 }
 
-int
-vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
+static int
+load_local(const struct vivo_config *c, const char *user, int mode,
     struct vivo_enrollments *en, char *reason, size_t reasonsz)
 {
 	struct passwd pw;
@@ -1010,5 +1025,51 @@ vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	if (r != 0 && r != VIVO_ERR_FILE_NOENT)
 		return VIVO_R_UNSAFE;
+	return VIVO_R_OK;
+}
+
+int
+vivo_enrollments_load(const struct vivo_config *c, const char *user, int mode,
+    struct vivo_enrollments *en, char *reason, size_t reasonsz)
+{
+	int r = load_local(c, user, mode, en, reason, reasonsz);
+
+	if (r != VIVO_R_OK || c->dir.uri[0] == '\0')
+		return r;
+	if (vivo_dir_load(c, user, &en->st[VIVO_ST_DIRECTORY], &en->dir_state,
+		en->dir_why, sizeof(en->dir_why)) != 0) {
+		vivo_setf(reason, reasonsz, "out of memory");
+		return VIVO_R_INTERNAL;
+	}
+	(void)snprintf(en->path[VIVO_ST_DIRECTORY],
+	    sizeof(en->path[VIVO_ST_DIRECTORY]), "%s/%s/%s", c->store,
+	    VIVO_DIRECTORY_DIR, user);
+	if (en->dir_state == VIVO_DIR_CACHED)
+		vivo_notice("directory: %s", en->dir_why);
+	else if (en->dir_state == VIVO_DIR_UNAVAILABLE && geteuid() == 0)
+		vivo_warn(
+		    "directory: nothing for %s from it: %s", user, en->dir_why);
+	else if (en->dir_state == VIVO_DIR_UNAVAILABLE)
+		vivo_dbg("directory: %s", en->dir_why);
+	/* a label is one enrollment: a directory value may not take the
+	 * name of a local one (a sealed secret is found by its label) */
+	{
+		struct vivo_store *d = &en->st[VIVO_ST_DIRECTORY];
+		for (size_t i = 0; i < d->n;) {
+			int clash = 0;
+			for (int s = 0; s < VIVO_ST_DIRECTORY; s++)
+				clash |= vivo_store_find(
+					     &en->st[s], d->e[i].label) >= 0;
+			if (!clash) {
+				i++;
+				continue;
+			}
+			vivo_warn("directory: the value labelled \"%s\" of %s "
+				  "is ignored: a local enrollment has that "
+				  "label",
+			    d->e[i].label, user);
+			(void)vivo_store_remove(d, d->e[i].label);
+		}
+	}
 	return VIVO_R_OK;
 }

@@ -55,6 +55,14 @@ int vivo_store_parse(
 /* Serialise; *text is malloc'd (caller frees). 0 / -1. */
 int vivo_store_format(const struct vivo_store *s, char **text, size_t *len);
 
+/* One entry as a group appended to the libconfig list `list` (the file's
+ * own layout), and back (every check of vivo_store_parse but the labels'
+ * uniqueness). Used by dirval.c for the one-line form. 0 / -1. */
+int
+vivo_store_entry_to_setting(config_setting_t *list, const struct vivo_entry *e);
+int vivo_store_entry_from_setting(
+    config_setting_t *g, struct vivo_entry *e, char *err, size_t errlen);
+
 /* Index of the entry with this label, or -1. */
 int vivo_store_find(const struct vivo_store *s, const char *label);
 
@@ -161,9 +169,10 @@ vivo_store_update(const char *path, uid_t owner, mode_t mode, const char *label,
 
 /* The stores of one user, as loaded (store.h says what lives where). */
 enum vivo_store_kind {
-	VIVO_ST_SYSTEM = 0, /* <store>/<user>, root only */
-	VIVO_ST_PUBLIC = 1, /* <store>/.public/<user>, public data */
-	VIVO_ST_USER = 2,   /* ~/.config/pam_vivo/implants */
+	VIVO_ST_SYSTEM = 0,    /* <store>/<user>, root only */
+	VIVO_ST_PUBLIC = 1,    /* <store>/.public/<user>, public data */
+	VIVO_ST_USER = 2,      /* ~/.config/pam_vivo/implants */
+	VIVO_ST_DIRECTORY = 3, /* the directory (directory.h), root only */
 	VIVO_ST_N
 };
 struct vivo_enrollments {
@@ -171,6 +180,8 @@ struct vivo_enrollments {
 	char path[VIVO_ST_N][VIVO_PATH_MAX]; /* "" when not read */
 	int protected_unreadable; /* <store>/<user> exists, and this caller
 	                             (not root) may not read it, by design */
+	int dir_state;            /* enum vivo_dir_state (directory.h) */
+	char dir_why[512];        /* what happened, when not FRESH or OFF */
 };
 
 /* vivo_enrollments_load: what the caller is doing. */
@@ -184,7 +195,10 @@ struct vivo_enrollments {
  * old layout first, when root), its public part and, when the config
  * enables it and `mode` allows, the user store (read with the user's
  * credentials). A caller that is not root uses only public entries of the
- * system store. A missing file is an empty store. Returns VIVO_R_OK,
+ * system store. A missing file is an empty store. With a `directory` in
+ * the config and a caller that is root, the directory's entries for the
+ * user come last (VIVO_ST_DIRECTORY; dir_state says whether they are
+ * fresh, cached or unavailable). Returns VIVO_R_OK,
  * VIVO_R_UNSAFE (unsafe, unreadable or corrupt: never read as "no
  * enrollment") or VIVO_R_INTERNAL, with `reason`.
  */

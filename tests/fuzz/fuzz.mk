@@ -24,7 +24,8 @@ FUZZ_B        = $(B)/fuzz
 FUZZ_DIR      = tests/fuzz
 
 FUZZ_TARGETS ?= fuzz_helper_request fuzz_helper_reply fuzz_config \
-                fuzz_store fuzz_card_uid fuzz_card_hmac fuzz_u2f fuzz_ctap
+                fuzz_store fuzz_card_uid fuzz_card_hmac fuzz_u2f fuzz_ctap \
+                fuzz_dirval
 
 # -max_len per target: a little over the largest input the parser takes
 # (a message body is at most VIVO_MSG_MAX = 4096 bytes).
@@ -36,6 +37,7 @@ FUZZ_MAXLEN_fuzz_card_uid       = 512
 FUZZ_MAXLEN_fuzz_card_hmac      = 1024
 FUZZ_MAXLEN_fuzz_u2f            = 4096
 FUZZ_MAXLEN_fuzz_ctap           = 8192
+FUZZ_MAXLEN_fuzz_dirval         = 4200
 
 # Extra libFuzzer options per target. libconfig 1.5 leaks a string on some
 # syntax errors (lsan.supp): after every input that leaks, libFuzzer's own
@@ -45,6 +47,7 @@ FUZZ_MAXLEN_fuzz_ctap           = 8192
 # build/fuzz/work/TARGET to find it).
 FUZZ_OPTS_fuzz_config = -detect_leaks=0
 FUZZ_OPTS_fuzz_store  = -detect_leaks=0
+FUZZ_OPTS_fuzz_dirval = -detect_leaks=0
 
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer

@@ -13,6 +13,7 @@ ykchalresp test key (test_hmac.c). The hmac state sealed here is the same
 as the one fuzz_card_hmac.c holds, which checks it at start-up.
 """
 
+import base64
 import hashlib
 import hmac
 import os
@@ -439,7 +440,37 @@ def ctap():
           rec(b"\x00" + cbor.encode({1: "none", 2: authdata, 3: {}}) + OK))
 
 
+def dirval():
+    """fuzz_dirval: directory values (the one-line form, FreeIPA's
+    passkey form), which are also tried as user names in the filter."""
+    t = "fuzz_dirval"
+    reset(t)
+    kh = "11" * 64
+    pub = "04" + "22" * 64
+    write(t, "u2f", "vivo1 label=flex method=u2f created=2026-11-30T08:00:00Z "
+          f"u2f.appid=pam://site u2f.keyhandle={kh} u2f.pubkey={pub}")
+    write(t, "fido2", "vivo1 label=Apex%20%22left%22%20%C3%A9 method=fido2 "
+          "created=2026-11-30T08:00:00Z fido2.rpid=pam://site "
+          "fido2.credential=" + "ab" * 48 + " fido2.type=es256 "
+          f"fido2.pubkey={pub} fido2.user_id=" + "cd" * 32 +
+          " fido2.require_pin=true fido2.resident=false "
+          "fido2.cred_protect=2 fido2.hmac_secret=true")
+    write(t, "uid", "vivo1 label=u method=uid created=2026-11-30T08:00:00Z "
+          "uid.kdf=pbkdf2-sha256 uid.iterations=10000 uid.salt=" + "00" * 16 +
+          " uid.hash=" + "11" * 32)
+    # a P-256 SubjectPublicKeyInfo (the point 04 || 22..22 need not be on
+    # the curve for a seed: the parser must refuse it then)
+    spki = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200"
+                         ) + bytes.fromhex(pub)
+    write(t, "passkey", "passkey:" + base64.b64encode(bytes(range(48))).decode()
+          + "," + base64.b64encode(spki).decode())
+    write(t, "bad-hmac", "vivo1 label=h method=hmac hmac.slot=2")
+    write(t, "bad-injection-name", "*)(|(uid=*")
+    write(t, "bad-escape", "vivo1 label=%zz method=u2f")
+
+
 def main():
+    dirval()
     helper_request()
     helper_reply()
     config()

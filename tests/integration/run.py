@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 MODULES = ["test_network", "test_foundation", "test_hmac", "test_u2f", "test_fido2", "test_identify", "test_authtok",
+           "test_directory",
            "test_faults",
            "test_security", "test_shared", "test_hardening", "test_sudo",
            "test_package", "test_valgrind"]
