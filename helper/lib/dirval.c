@@ -131,18 +131,6 @@ out:
 	return ok;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decode in place; -1 on a bad escape or a NUL byte. */
 static int
 unpct(char *s)
@@ -154,7 +142,8 @@ unpct(char *s)
 			*w++ = *r;
 			continue;
 		}
-		int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
+		int hi = vivo_hex_digit(r[1]),
+		    lo = hi < 0 ? -1 : vivo_hex_digit(r[2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return -1;
 		*w++ = (char)(hi << 4 | lo);
@@ -169,12 +158,14 @@ parse_vivo1(const char *value, config_setting_t *g, char *why, size_t whysz)
 {
 	char *copy, *tok, *save = NULL;
 	config_setting_t *m = NULL;
+	size_t len;
 	int ok = -1;
 
 	if ((copy = strdup(value + strlen(VIVO_DIRVAL_PREFIX))) == NULL) {
 		vivo_setf(why, whysz, "out of memory");
 		return -1;
 	}
+	len = strlen(copy); /* strtok_r cuts it into pieces */
 	for (tok = strtok_r(copy, " ", &save); tok != NULL;
 	     tok = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(tok, '='), *dot;
@@ -257,7 +248,7 @@ parse_vivo1(const char *value, config_setting_t *g, char *why, size_t whysz)
 	}
 	ok = 0;
 out:
-	explicit_bzero(copy, strlen(copy));
+	explicit_bzero(copy, len);
 	free(copy);
 	return ok;
 }
@@ -382,8 +373,10 @@ parse_passkey(const struct vivo_config *c, const char *value,
 	if (spki_to_raw(der, derlen, &e->fido2, why, whysz) != 0)
 		return -1;
 	if (EVP_Digest(e->fido2.cred, e->fido2.credlen, h, &hl, EVP_sha256(),
-		NULL) != 1)
+		NULL) != 1) {
+		vivo_setf(why, whysz, "passkey: SHA-256 failed");
 		return -1;
+	}
 	snprintf(e->label, sizeof(e->label), "passkey-%02x%02x%02x%02x", h[0],
 	    h[1], h[2], h[3]);
 	e->method = VIVO_M_FIDO2;

@@ -163,8 +163,8 @@ vivo_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
 	return 0;
 }
 
-static int
-hexval(char c)
+int
+vivo_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -183,7 +183,8 @@ vivo_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen)
 	if (n % 2 != 0 || n / 2 > cap)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = vivo_hex_digit(hex[2 * i]),
+		    lo = vivo_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			explicit_bzero(out, i);
 			return -1;

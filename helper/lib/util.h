@@ -37,6 +37,9 @@ int vivo_label_valid(const char *label);
 /* Lower-case hex of `len` bytes into `out` (needs 2*len+1). 0 / -1. */
 int vivo_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
 
+/* The value of one hex digit (either case), or -1. */
+int vivo_hex_digit(char c);
+
 /* Decode exactly strlen(hex)/2 bytes; -1 on odd length, bad digit or
  * overflow of `cap`. */
 int vivo_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen);
