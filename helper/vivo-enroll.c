@@ -210,6 +210,11 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 		} else
 			die(EXIT_USAGE, "unknown option \"%s\"", k);
 	}
+	if ((o->bind_dn != NULL) != (o->bind_pwfile != NULL) ||
+	    (!o->directory && o->bind_dn != NULL))
+		die(EXIT_USAGE,
+		    "--bind-dn and --bind-password-file go together, with "
+		    "--directory");
 }
 
 /* The caller's user name, and the target user (default: the caller);
@@ -693,7 +698,7 @@ dir_current(const struct vivo_config *c, const char *user,
     struct vivo_store *st, char (*vals)[VIVO_DIRVAL_MAX + 1], size_t *nvals,
     struct fail *f)
 {
-	char **v = NULL, why[512], dn[512] = "";
+	char **v = NULL, why[512];
 	size_t n = 0;
 	int r;
 
@@ -702,8 +707,7 @@ dir_current(const struct vivo_config *c, const char *user,
 		return failed(f, 1,
 		    "no directory in the config (directory = "
 		    "{ uri = ...; base = ...; })");
-	r = vivo_dir_fetch(
-	    &c->dir, user, &v, &n, dn, sizeof(dn), why, sizeof(why));
+	r = vivo_dir_fetch(&c->dir, user, &v, &n, why, sizeof(why));
 	if (r != VIVO_DIRF_FOUND)
 		return failed(f, 1, "directory %s: %s", c->dir.uri, why);
 	if (nvals != NULL)
@@ -835,11 +839,6 @@ cmd_add(struct opts *o)
 	if ((m = vivo_method_from_name(o->method)) == 0)
 		die(EXIT_USAGE, "unknown method \"%s\" (fido2, u2f, hmac, uid)",
 		    o->method);
-	if ((o->bind_dn != NULL) != (o->bind_pwfile != NULL) ||
-	    (!o->directory && o->bind_dn != NULL))
-		die(EXIT_USAGE,
-		    "--bind-dn and --bind-password-file go together, with "
-		    "--directory");
 	load_config(o, &c);
 	user = target_user(o, &pw, pwbuf, sizeof(pwbuf));
 	if (o->directory) {
@@ -1660,11 +1659,6 @@ main(int argc, char **argv)
 		    "--label --user --directory --bind-dn "
 		    "--bind-password-file",
 		    &o);
-		if ((o.bind_dn != NULL) != (o.bind_pwfile != NULL) ||
-		    (!o.directory && o.bind_dn != NULL))
-			die(EXIT_USAGE,
-			    "--bind-dn and --bind-password-file go together, "
-			    "with --directory");
 		if (o.directory) {
 			if (o.label == NULL)
 				die(EXIT_USAGE, "remove needs --label TEXT");

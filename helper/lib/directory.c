@@ -389,50 +389,24 @@ dir_find(LDAP *ld, const struct vivo_dir_cfg *d, const char *user, char **attrs,
 	return VIVO_DIRF_FOUND;
 }
 
-/* libldap may write to a socket the server closed: no SIGPIPE then. */
-struct nopipe {
-	struct sigaction old;
-};
-static void
-nopipe_begin(struct nopipe *np)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, &np->old);
-}
-static void
-nopipe_end(struct nopipe *np)
-{
-	(void)sigaction(SIGPIPE, &np->old, NULL);
-}
-
 static int
 fetch_here(const struct vivo_dir_cfg *d, const char *user, int64_t deadline,
-    char ***vals, size_t *n, char *dn, size_t dnsz, char *why, size_t whysz)
+    char ***vals, size_t *n, char *why, size_t whysz)
 {
 	char attr[sizeof(d->attribute)], *attrs[2] = { attr, NULL };
 	LDAP *ld = NULL;
 	LDAPMessage *res = NULL, *entry = NULL;
 	struct berval **bv = NULL;
-	struct nopipe np;
 	int r;
 
 	*vals = NULL;
 	*n = 0;
 	(void)vivo_strlcpy(attr, d->attribute, sizeof(attr));
-	nopipe_begin(&np);
 	if ((r = dir_open(d, deadline, NULL, NULL, 0, &ld, why, whysz)) != 0)
 		goto out;
 	r = dir_find(ld, d, user, attrs, deadline, &res, &entry, why, whysz);
 	if (r != VIVO_DIRF_FOUND)
 		goto out;
-	if (dn != NULL && dnsz > 0) {
-		char *s = L.p_ldap_get_dn(ld, entry);
-		(void)vivo_strlcpy(dn, s ? s : "", dnsz);
-		L.p_ldap_memfree(s);
-	}
 	bv = L.p_ldap_get_values_len(ld, entry, attr);
 	if (bv != NULL) {
 		size_t cnt = 0;
@@ -475,13 +449,15 @@ out:
 		L.p_ldap_msgfree(res);
 	if (ld != NULL)
 		L.p_ldap_unbind_ext_s(ld, NULL, NULL);
-	nopipe_end(&np);
 	return r;
 }
 
 /* ---- this machine's state: <store>/.directory/<user> ------------------ */
 
 #define STATE_VERSION 1
+/* room for the most it holds: every value at its longest (libconfig
+ * writes a control byte as \xNN, 4 bytes), and the counters */
+#define STATE_MAX ((size_t)VIVO_ENTRIES_MAX * (4 * VIVO_DIRVAL_MAX + 64) + 8192)
 
 struct dir_counter {
 	char key[33];
@@ -527,7 +503,7 @@ state_read(const char *path, struct dir_state *s, char *why, size_t whysz)
 	struct stat st;
 
 	memset(s, 0, sizeof(*s));
-	r = vivo_file_read(path, 0, VIVO_STORE_MAX * 2, &text, &len, &w);
+	r = vivo_file_read(path, 0, STATE_MAX, &text, &len, &w);
 	if (r == VIVO_ERR_FILE_NOENT)
 		return 0;
 	if (r == VIVO_OK && (stat(path, &st) != 0 || (st.st_mode & 077) != 0)) {
@@ -733,8 +709,7 @@ vivo_dir_load(const struct vivo_config *c, const char *user,
 		*state = VIVO_DIR_UNAVAILABLE;
 		return 0;
 	}
-	r = vivo_dir_fetch(
-	    &c->dir, user, &vals, &n, NULL, 0, fwhy, sizeof(fwhy));
+	r = vivo_dir_fetch(&c->dir, user, &vals, &n, fwhy, sizeof(fwhy));
 	if (state_read(path, &s, swhy, sizeof(swhy)) != 0) {
 		/* its counters are what tells a clone: an unsafe or corrupt
 		 * file is never read as "none", nor overwritten */
@@ -910,12 +885,10 @@ write_here(const struct vivo_config *c, const char *user, const char *value,
 	LDAP *ld = NULL;
 	LDAPMessage *res = NULL, *entry = NULL;
 	struct berval **ocs = NULL;
-	struct nopipe np;
 	char *dn = NULL;
 	int r, rc, ok = -1, has_oc = 0;
 
 	(void)vivo_strlcpy(attr, d->attribute, sizeof(attr));
-	nopipe_begin(&np);
 	r = dir_open(
 	    d, deadline, bind_dn, pwfile, bind_dn == NULL, &ld, why, whysz);
 	if (r != 0)
@@ -953,7 +926,6 @@ out:
 		L.p_ldap_msgfree(res);
 	if (ld != NULL)
 		L.p_ldap_unbind_ext_s(ld, NULL, NULL);
-	nopipe_end(&np);
 	return ok;
 }
 
@@ -1069,6 +1041,9 @@ run_job(job_fn fn, void *arg, int64_t deadline, uint8_t **ans, size_t *anslen,
 		struct wbuf w = { NULL, 0, 0, 0 };
 		size_t off = 0;
 		close(pfd[0]);
+		/* libldap may write to a socket the server closed, and we to a
+		 * pipe the helper gave up on: EPIPE, not death by SIGPIPE */
+		(void)signal(SIGPIPE, SIG_IGN);
 		fn(arg, deadline, &w);
 		while (!w.err && off < w.len) {
 			ssize_t k = write(pfd[1], w.p + off, w.len - off);
@@ -1146,14 +1121,13 @@ static void
 fetch_child(void *arg, int64_t deadline, struct wbuf *w)
 {
 	struct fetch_job *j = arg;
-	char **vals = NULL, dn[512] = "", why[512] = "";
+	char **vals = NULL, why[512] = "";
 	size_t n = 0;
-	int r = fetch_here(j->d, j->user, deadline, &vals, &n, dn, sizeof(dn),
-	    why, sizeof(why));
+	int r =
+	    fetch_here(j->d, j->user, deadline, &vals, &n, why, sizeof(why));
 
 	wu32(w, (uint32_t)r);
 	wstr(w, why);
-	wstr(w, dn);
 	if (n > VIVO_ENTRIES_MAX) {
 		vivo_warn("directory: %s has %zu values; only the first %d "
 			  "are used",
@@ -1168,12 +1142,12 @@ fetch_child(void *arg, int64_t deadline, struct wbuf *w)
 
 int
 vivo_dir_fetch(const struct vivo_dir_cfg *d, const char *user, char ***vals,
-    size_t *n, char *dn, size_t dnsz, char *why, size_t whysz)
+    size_t *n, char *why, size_t whysz)
 {
 	int64_t now = vivo_now_ms(),
 		deadline = now + (int64_t)d->timeout * 1000;
 	struct fetch_job j = { d, user };
-	char w[512], dnb[512], *val = NULL;
+	char w[512], *val = NULL;
 	uint8_t *ans = NULL;
 	size_t len = 0;
 	struct rbuf r;
@@ -1198,8 +1172,8 @@ vivo_dir_fetch(const struct vivo_dir_cfg *d, const char *user, char ***vals,
 	r.len = len;
 	r.off = 0;
 	if (ru32(&r, &rc) != 0 || rc > VIVO_DIRF_REFUSED ||
-	    rstr(&r, w, sizeof(w)) != 0 || rstr(&r, dnb, sizeof(dnb)) != 0 ||
-	    ru32(&r, &cnt) != 0 || cnt > VIVO_ENTRIES_MAX ||
+	    rstr(&r, w, sizeof(w)) != 0 || ru32(&r, &cnt) != 0 ||
+	    cnt > VIVO_ENTRIES_MAX ||
 	    (val = malloc(VIVO_DIRVAL_MAX + 1)) == NULL ||
 	    (*vals = calloc(cnt + 1, sizeof(char *))) == NULL) {
 		vivo_setf(why, whysz,
@@ -1221,8 +1195,6 @@ vivo_dir_fetch(const struct vivo_dir_cfg *d, const char *user, char ***vals,
 	}
 	if (rc != VIVO_DIRF_FOUND)
 		vivo_setf(why, whysz, "%s: %s", d->uri, w);
-	if (dn != NULL && dnsz > 0)
-		(void)vivo_strlcpy(dn, dnb, dnsz);
 out:
 	if (rc != VIVO_DIRF_FOUND) {
 		vivo_dir_free_values(*vals, *n);

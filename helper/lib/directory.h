@@ -45,13 +45,14 @@ vivo_dir_filter(const char *filter, const char *user, char *out, size_t outsz);
 
 /*
  * Ask the directory for the user's values, within d->timeout seconds in
- * all (connection, TLS, bind, search; size limit 2: a filter matching two
- * entries is refused). *vals (n strings, each malloc'd, and the array) is
- * the caller's: vivo_dir_free_values. `dn` (optional) gets the entry's DN.
- * enum vivo_dir_fetch_result, with why for all but FOUND.
+ * all (connection, TLS, bind, search), and by d->deadline when it is set
+ * (size limit 2: a filter matching two entries is refused). *vals (n
+ * strings, each malloc'd, and the array) is the caller's:
+ * vivo_dir_free_values. enum vivo_dir_fetch_result, with why for all but
+ * FOUND.
  */
 int vivo_dir_fetch(const struct vivo_dir_cfg *d, const char *user, char ***vals,
-    size_t *n, char *dn, size_t dnsz, char *why, size_t whysz);
+    size_t *n, char *why, size_t whysz);
 void vivo_dir_free_values(char **vals, size_t n);
 
 /*
